@@ -1,0 +1,92 @@
+/** A user of an emulated tenant, with the Graph `user` properties the emulator serves. */
+export interface EmulatedUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  mail?: string;
+  mailNickname: string;
+  givenName?: string;
+  surname?: string;
+  jobTitle?: string;
+  department?: string;
+  accountEnabled: boolean;
+  userType: 'Member' | 'Guest';
+  /** Whether the domain of `mail` is verified by the tenant (drives the `xms_edov` claim). */
+  emailVerified: boolean;
+}
+
+/** A group of an emulated tenant. Members are object ids of users or groups. */
+export interface EmulatedGroup {
+  id: string;
+  displayName: string;
+  description?: string;
+  mail?: string;
+  mailNickname: string;
+  mailEnabled: boolean;
+  securityEnabled: boolean;
+  groupTypes: string[];
+  members: string[];
+}
+
+export interface EmulatedPasswordCredential {
+  keyId: string;
+  displayName: string;
+  /** The first three characters, as Entra shows them. */
+  hint: string;
+  /** SHA-256 of the secret text (hex); the text itself is never kept. */
+  secretHash: string;
+  startDateTime: string;
+  endDateTime: string;
+}
+
+export interface EmulatedKeyCredential {
+  keyId: string;
+  displayName: string;
+  /** The public key, PEM (SPKI) or JWK JSON. */
+  key: string;
+  endDateTime: string;
+}
+
+export interface EmulatedAppRole {
+  id: string;
+  value: string;
+  displayName: string;
+  description?: string;
+  allowedMemberTypes: Array<'User' | 'Application'>;
+}
+
+export interface EmulatedApplication {
+  /** Object id of the application object. */
+  id: string;
+  appId: string;
+  displayName: string;
+  signInAudience: 'AzureADMyOrg' | 'AzureADMultipleOrgs';
+  redirectUris: string[];
+  /** Front-channel logout redirects accepted besides the redirect URIs. */
+  logoutUris: string[];
+  passwordCredentials: EmulatedPasswordCredential[];
+  keyCredentials: EmulatedKeyCredential[];
+  /** `None`, `SecurityGroup`, `All` or `ApplicationGroup`, as in the app manifest. */
+  groupMembershipClaims: 'None' | 'SecurityGroup' | 'All' | 'ApplicationGroup';
+  appRoles: EmulatedAppRole[];
+  /** App roles assigned to users or groups (principal object ids). */
+  appRoleAssignments: Array<{ principalId: string; appRoleId: string }>;
+  /** Users must be assigned (directly or through a group) to sign in (AADSTS50105). */
+  appRoleAssignmentRequired: boolean;
+  /** Microsoft Graph application permissions granted with admin consent. */
+  graphApplicationPermissions: string[];
+  /** Microsoft Graph delegated permissions consented for the tenant. */
+  graphDelegatedPermissions: string[];
+  /** Require PKCE with S256 on the authorization code flow (the emulator's safe default). */
+  requirePkce: boolean;
+}
+
+export interface EmulatedTenantData {
+  id: string;
+  displayName: string;
+  /** Verified domains; the first is the default domain. */
+  domains: string[];
+  users: EmulatedUser[];
+  groups: EmulatedGroup[];
+  applications: EmulatedApplication[];
+}
