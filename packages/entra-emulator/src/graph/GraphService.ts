@@ -316,7 +316,7 @@ export class GraphService {
     return this.pick(full, this.selectFields(query, USER_PROPS, USER_DEFAULT));
   }
 
-  private groupJson(g: EmulatedGroup, query: URLSearchParams, typed = false): Record<string, unknown> {
+  private groupJson(g: EmulatedGroup, _query: URLSearchParams, typed = false): Record<string, unknown> {
     const full: Record<string, unknown> = {
       ...(typed ? { '@odata.type': '#microsoft.graph.group' } : {}),
       id: g.id,

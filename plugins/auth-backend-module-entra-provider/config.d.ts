@@ -1,0 +1,45 @@
+export interface Config {
+  auth?: {
+    providers?: {
+      /**
+       * Sign-in with Microsoft Entra ID, per auth environment (`development`, `production`, ...).
+       * The keys of Backstage's own Microsoft provider keep working. With no `clientId` and
+       * `tenantId`, the built-in emulator's tenant is used (unless `gatehouse.emulator.enabled`
+       * is false).
+       */
+      microsoft?: {
+        [authEnv: string]: {
+          /** The app registration's Application (client) ID. */
+          clientId?: string;
+          /**
+           * A client secret of the app registration.
+           * @visibility secret
+           */
+          clientSecret?: string;
+          /** The Directory (tenant) ID, a GUID, or a verified domain of the tenant. */
+          tenantId?: string;
+          /**
+           * The authority host. Default `https://login.microsoftonline.com` (public cloud);
+           * `https://login.microsoftonline.us` (US Government), `https://login.chinacloudapi.cn`
+           * (China), or any URL (an emulator).
+           */
+          authority?: string;
+          /** Sent as `domain_hint` to skip Entra's account discovery. */
+          domainHint?: string;
+          /** Scopes requested besides `openid profile email offline_access User.Read`. */
+          additionalScopes?: string | string[];
+          /** Override the callback URL registered as the app's redirect URI. */
+          callbackUrl?: string;
+          signIn?: {
+            resolvers: Array<
+              | { resolver: 'userIdMatchingUserEntityAnnotation' }
+              | { resolver: 'emailMatchingUserEntityAnnotation' }
+              | { resolver: 'emailMatchingUserEntityProfileEmail'; allowedDomains?: string[]; dangerouslyAllowSignInWithoutUserInCatalog?: boolean }
+              | { resolver: 'emailLocalPartMatchingUserEntityName'; allowedDomains?: string[]; dangerouslyAllowSignInWithoutUserInCatalog?: boolean }
+            >;
+          };
+        };
+      };
+    };
+  };
+}

@@ -1,0 +1,9 @@
+/**
+ * Microsoft Entra ID sign-in for Backstage, registered as the `microsoft` auth provider.
+ *
+ * @packageDocumentation
+ */
+export { authModuleEntraProvider as default } from './module';
+export { createEntraAuthenticator } from './authenticator';
+export type { EntraAuthResult, EntraClaims } from './authenticator';
+export { entraSignInResolvers } from './resolvers';

@@ -1,0 +1,28 @@
+export interface Config {
+  gatehouse?: {
+    /**
+     * The built-in Entra ID + Microsoft Graph emulator. It runs inside the backend whenever a
+     * Gatehouse module needs a tenant and none is configured.
+     */
+    emulator?: {
+      /**
+       * Allow the emulator to start. Default true; `app-config.production.yaml` sets false so
+       * that a missing tenant configuration is an error there, not a silent emulator.
+       */
+      enabled?: boolean;
+      /** Port the emulator listens on (sign-in pages, OIDC, Graph). Default 7100. */
+      port?: number;
+      /** Host name the browser reaches the emulator at. Default `localhost`. */
+      publicHost?: string;
+      /** Interface to listen on. Default `127.0.0.1`. */
+      listenHost?: string;
+      /**
+       * Tenant file (YAML). Default: the Contoso tenant shipped with `@gatehouse/entra-emulator`.
+       * Relative paths are resolved from the backend's working directory.
+       */
+      tenantFile?: string;
+      /** The app registration the portal signs in with. Default: the first app of the first tenant. */
+      clientId?: string;
+    };
+  };
+}
