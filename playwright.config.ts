@@ -12,7 +12,7 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   retries: 0,
   workers: 1,
-  reporter: [['list']],
+  reporter: [['list'], ['json', { outputFile: 'test-reports/e2e.json' }]],
   outputDir: 'test-results',
   webServer: {
     command: 'yarn start',

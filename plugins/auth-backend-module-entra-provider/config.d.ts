@@ -34,8 +34,16 @@ export interface Config {
             resolvers: Array<
               | { resolver: 'userIdMatchingUserEntityAnnotation' }
               | { resolver: 'emailMatchingUserEntityAnnotation' }
-              | { resolver: 'emailMatchingUserEntityProfileEmail'; allowedDomains?: string[]; dangerouslyAllowSignInWithoutUserInCatalog?: boolean }
-              | { resolver: 'emailLocalPartMatchingUserEntityName'; allowedDomains?: string[]; dangerouslyAllowSignInWithoutUserInCatalog?: boolean }
+              | {
+                  resolver: 'emailMatchingUserEntityProfileEmail';
+                  allowedDomains?: string[];
+                  dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
+                }
+              | {
+                  resolver: 'emailLocalPartMatchingUserEntityName';
+                  allowedDomains?: string[];
+                  dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
+                }
             >;
           };
         };

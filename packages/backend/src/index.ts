@@ -14,6 +14,8 @@ backend.add(import('@gatehouse/plugin-catalog-backend-module-entra-org'));
 
 // Permissions: allow-all until the Entra RBAC policy lands
 backend.add(import('@backstage/plugin-permission-backend'));
-backend.add(import('@backstage/plugin-permission-backend-module-allow-all-policy'));
+backend.add(
+  import('@backstage/plugin-permission-backend-module-allow-all-policy'),
+);
 
 backend.start();

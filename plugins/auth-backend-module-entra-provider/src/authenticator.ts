@@ -31,7 +31,13 @@ export interface EntraAuthResult {
 }
 
 const PUBLIC_CLOUD = 'https://login.microsoftonline.com';
-const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'User.Read'];
+const DEFAULT_SCOPES = [
+  'openid',
+  'profile',
+  'email',
+  'offline_access',
+  'User.Read',
+];
 /** Clock skew allowed on exp/nbf/iat, seconds. */
 const CLOCK_TOLERANCE = 120;
 
@@ -72,7 +78,9 @@ export function createEntraAuthenticator(options: {
   logger: LoggerService;
 }) {
   return createOAuthAuthenticator<EntraContext, EntraAuthResult>({
-    defaultProfileTransform: async (result: OAuthAuthenticatorResult<EntraAuthResult>) => {
+    defaultProfileTransform: async (
+      result: OAuthAuthenticatorResult<EntraAuthResult>,
+    ) => {
       const c = result.fullProfile.claims;
       return {
         profile: {
@@ -105,10 +113,14 @@ export function createEntraAuthenticator(options: {
             }
             const clientSecret = config.getOptionalString('clientSecret');
             if (!clientSecret) {
-              throw new Error('auth.providers.microsoft: clientSecret is required');
+              throw new Error(
+                'auth.providers.microsoft: clientSecret is required',
+              );
             }
             return {
-              authority: (config.getOptionalString('authority') ?? PUBLIC_CLOUD).replace(/\/+$/, ''),
+              authority: (
+                config.getOptionalString('authority') ?? PUBLIC_CLOUD
+              ).replace(/\/+$/, ''),
               tenantId: configuredTenant,
               clientId: configuredClientId,
               clientSecret,
@@ -145,7 +157,9 @@ export function createEntraAuthenticator(options: {
         clientPromise ??= (async () => {
           const s = await settings();
           const issuer = await Issuer.discover(
-            `${s.authority}/${encodeURIComponent(s.tenantId)}/v2.0/.well-known/openid-configuration`,
+            `${s.authority}/${encodeURIComponent(
+              s.tenantId,
+            )}/v2.0/.well-known/openid-configuration`,
           );
           const c = new issuer.Client({
             client_id: s.clientId,
@@ -170,7 +184,9 @@ export function createEntraAuthenticator(options: {
         settings,
         client,
         derive: (label, stateNonce) =>
-          createHmac('sha256', hmacKey).update(`${label}:${stateNonce}`).digest('base64url'),
+          createHmac('sha256', hmacKey)
+            .update(`${label}:${stateNonce}`)
+            .digest('base64url'),
       };
     },
 
@@ -179,7 +195,9 @@ export function createEntraAuthenticator(options: {
       const s = await ctx.settings();
       const { nonce: stateNonce } = decodeOAuthState(input.state);
       const verifier = ctx.derive('pkce', stateNonce);
-      const scope = [...new Set([...input.scope.split(' '), ...ctx.additionalScopes])]
+      const scope = [
+        ...new Set([...input.scope.split(' '), ...ctx.additionalScopes]),
+      ]
         .filter(Boolean)
         .join(' ');
       const url = client.authorizationUrl({
@@ -188,7 +206,9 @@ export function createEntraAuthenticator(options: {
         scope,
         state: input.state,
         nonce: ctx.derive('nonce', stateNonce),
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge: createHash('sha256')
+          .update(verifier)
+          .digest('base64url'),
         code_challenge_method: 'S256',
         ...(s.domainHint ? { domain_hint: s.domainHint } : {}),
       });
@@ -200,10 +220,13 @@ export function createEntraAuthenticator(options: {
       const params = client.callbackParams(input.req);
       if (params.error) {
         throw new Error(
-          `Entra ID refused the sign-in: ${params.error}: ${params.error_description ?? ''}`.trim(),
+          `Entra ID refused the sign-in: ${params.error}: ${
+            params.error_description ?? ''
+          }`.trim(),
         );
       }
-      if (!params.state) throw new Error('Missing state in the sign-in callback');
+      if (!params.state)
+        throw new Error('Missing state in the sign-in callback');
       const { nonce: stateNonce } = decodeOAuthState(params.state);
       let tokens: TokenSet;
       try {
@@ -240,13 +263,24 @@ export function createEntraAuthenticator(options: {
   });
 }
 
-function toResult(tokens: TokenSet, settings: ProviderSettings): OAuthAuthenticatorResult<EntraAuthResult> {
-  if (!tokens.id_token) throw new Error('Entra ID returned no ID token; request the openid scope');
+function toResult(
+  tokens: TokenSet,
+  settings: ProviderSettings,
+): OAuthAuthenticatorResult<EntraAuthResult> {
+  if (!tokens.id_token)
+    throw new Error('Entra ID returned no ID token; request the openid scope');
   // openid-client has checked signature, iss, aud, azp, exp/iat (with leeway) and nonce.
   const claims = tokens.claims() as unknown as EntraClaims;
-  if (!claims.oid || !claims.tid) throw new Error('The ID token has no oid or tid claim');
-  if (!settings.viaEmulator && /^[0-9a-f-]{36}$/i.test(settings.tenantId) && claims.tid !== settings.tenantId.toLowerCase()) {
-    throw new Error(`The ID token is from tenant ${claims.tid}, not ${settings.tenantId}`);
+  if (!claims.oid || !claims.tid)
+    throw new Error('The ID token has no oid or tid claim');
+  if (
+    !settings.viaEmulator &&
+    /^[0-9a-f-]{36}$/i.test(settings.tenantId) &&
+    claims.tid !== settings.tenantId.toLowerCase()
+  ) {
+    throw new Error(
+      `The ID token is from tenant ${claims.tid}, not ${settings.tenantId}`,
+    );
   }
   return {
     fullProfile: { claims },
@@ -267,7 +301,9 @@ function describeTokenError(e: unknown, callbackUrl: string): Error {
     const hint = /AADSTS50011/.test(description)
       ? ` Register this exact redirect URI on the app registration: ${callbackUrl}`
       : '';
-    return new Error(`Entra ID refused the token request: ${e.error}: ${description}${hint}`);
+    return new Error(
+      `Entra ID refused the token request: ${e.error}: ${description}${hint}`,
+    );
   }
   if (e instanceof errors.RPError) {
     return new Error(`The ID token from Entra ID was rejected: ${e.message}`);

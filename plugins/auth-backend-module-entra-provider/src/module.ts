@@ -1,5 +1,11 @@
-import { coreServices, createBackendModule } from '@backstage/backend-plugin-api';
-import { authProvidersExtensionPoint, createOAuthProviderFactory } from '@backstage/plugin-auth-node';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import {
+  authProvidersExtensionPoint,
+  createOAuthProviderFactory,
+} from '@backstage/plugin-auth-node';
 import { entraEmulatorServiceRef } from '@gatehouse/plugin-entra-emulator-node';
 import { createEntraAuthenticator } from './authenticator';
 import { entraSignInResolvers } from './resolvers';
@@ -20,7 +26,8 @@ export const authModuleEntraProvider = createBackendModule({
           providerId: 'microsoft',
           factory: createOAuthProviderFactory({
             authenticator: createEntraAuthenticator({ emulator, logger }),
-            signInResolver: entraSignInResolvers.userIdMatchingUserEntityAnnotation(),
+            signInResolver:
+              entraSignInResolvers.userIdMatchingUserEntityAnnotation(),
             signInResolverFactories: entraSignInResolvers,
           }),
         });

@@ -21,7 +21,10 @@ export const EMAIL_ANNOTATION = 'microsoft.com/email';
  * or the domain is in `verifiedDomains`. An unverified email can be set by the user
  * ("nOAuth") and must not link accounts.
  */
-export function verifiedEmail(claims: EntraClaims, verifiedDomains: string[] = []): string {
+export function verifiedEmail(
+  claims: EntraClaims,
+  verifiedDomains: string[] = [],
+): string {
   const email = claims.email;
   if (!email) {
     throw new NotAllowedError(
@@ -40,12 +43,18 @@ export function verifiedEmail(claims: EntraClaims, verifiedDomains: string[] = [
   return email;
 }
 
-async function issueFor(ctx: AuthResolverContext, query: Parameters<AuthResolverContext['findCatalogUser']>[0], claims: EntraClaims) {
+async function issueFor(
+  ctx: AuthResolverContext,
+  query: Parameters<AuthResolverContext['findCatalogUser']>[0],
+  claims: EntraClaims,
+) {
   const { entity } = await ctx.findCatalogUser(query);
   const tenant = entity.metadata.annotations?.[TENANT_ID_ANNOTATION];
   if (tenant && tenant.toLowerCase() !== claims.tid.toLowerCase()) {
     throw new NotAllowedError(
-      `Sign-in refused: the catalog user ${stringifyEntityRef(entity)} belongs to tenant ${tenant}, the token to ${claims.tid}`,
+      `Sign-in refused: the catalog user ${stringifyEntityRef(
+        entity,
+      )} belongs to tenant ${tenant}, the token to ${claims.tid}`,
     );
   }
   const { ownershipEntityRefs } = await ctx.resolveOwnershipEntityRefs(entity);
@@ -68,37 +77,58 @@ export const entraSignInResolvers = {
     create() {
       return async (info: Info, ctx) => {
         const claims = info.result.fullProfile.claims;
-        return issueFor(ctx, { annotations: { [USER_ID_ANNOTATION]: claims.oid } }, claims);
+        return issueFor(
+          ctx,
+          { annotations: { [USER_ID_ANNOTATION]: claims.oid } },
+          claims,
+        );
       };
     },
   }),
 
   /** Matches `microsoft.com/email` against a verified email. */
-  emailMatchingUserEntityAnnotation: createSignInResolverFactory<Result, typeof domainOptions>({
+  emailMatchingUserEntityAnnotation: createSignInResolverFactory<
+    Result,
+    typeof domainOptions
+  >({
     optionsSchema: domainOptions,
     create(options = {}) {
       return async (info: Info, ctx) => {
         const claims = info.result.fullProfile.claims;
         const email = verifiedEmail(claims, options.verifiedDomains);
-        return issueFor(ctx, { annotations: { [EMAIL_ANNOTATION]: email } }, claims);
+        return issueFor(
+          ctx,
+          { annotations: { [EMAIL_ANNOTATION]: email } },
+          claims,
+        );
       };
     },
   }),
 
   /** Matches `spec.profile.email` against a verified email. */
-  emailMatchingUserEntityProfileEmail: createSignInResolverFactory<Result, typeof domainOptions>({
+  emailMatchingUserEntityProfileEmail: createSignInResolverFactory<
+    Result,
+    typeof domainOptions
+  >({
     optionsSchema: domainOptions,
     create(options = {}) {
       return async (info: Info, ctx) => {
         const claims = info.result.fullProfile.claims;
         const email = verifiedEmail(claims, options.verifiedDomains);
-        return issueFor(ctx, { filter: { 'spec.profile.email': email } }, claims);
+        return issueFor(
+          ctx,
+          { filter: { 'spec.profile.email': email } },
+          claims,
+        );
       };
     },
   }),
 
   /** Matches the entity name against the local part of a verified email in `allowedDomains` (required). */
-  emailLocalPartMatchingUserEntityName: createSignInResolverFactory<Result, typeof domainOptions>({
+  emailLocalPartMatchingUserEntityName: createSignInResolverFactory<
+    Result,
+    typeof domainOptions
+  >({
     optionsSchema: domainOptions,
     create(options = {}) {
       if (!options.allowedDomains?.length) {
@@ -112,7 +142,9 @@ export const entraSignInResolvers = {
         const email = verifiedEmail(claims, options.verifiedDomains);
         const [local, domain] = email.split('@');
         if (!allowed.includes(domain.toLowerCase())) {
-          throw new NotAllowedError(`Sign-in refused: ${domain} is not one of the allowed domains`);
+          throw new NotAllowedError(
+            `Sign-in refused: ${domain} is not one of the allowed domains`,
+          );
         }
         return issueFor(ctx, { entityRef: { name: local } }, claims);
       };

@@ -1,13 +1,25 @@
-import { LoggerService, SchedulerServiceTaskRunner } from '@backstage/backend-plugin-api';
-import { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION } from '@backstage/catalog-model';
-import { EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import {
+  LoggerService,
+  SchedulerServiceTaskRunner,
+} from '@backstage/backend-plugin-api';
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+} from '@backstage/catalog-model';
+import {
+  EntityProvider,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
 import { GraphClient, GraphCredentials } from './GraphClient';
 import { readOrg, toEntities } from './readOrg';
 
 export interface EntraOrgProviderOptions {
   id: string;
   /** Resolves credentials late, so the built-in emulator starts only when the catalog does. */
-  target: () => Promise<{ graphBaseUrl: string; credentials: GraphCredentials }>;
+  target: () => Promise<{
+    graphBaseUrl: string;
+    credentials: GraphCredentials;
+  }>;
   userFilter?: string;
   groupFilter?: string;
   logger: LoggerService;
@@ -33,7 +45,11 @@ export class EntraOrgEntityProvider implements EntityProvider {
           await this.read();
         } catch (e) {
           // A failed round writes nothing: the catalog keeps what the last good round wrote.
-          this.options.logger.error(`Entra org sync ${this.options.id} failed; the catalog is unchanged: ${(e as Error).message}`);
+          this.options.logger.error(
+            `Entra org sync ${
+              this.options.id
+            } failed; the catalog is unchanged: ${(e as Error).message}`,
+          );
         }
       },
     });
@@ -41,7 +57,8 @@ export class EntraOrgEntityProvider implements EntityProvider {
 
   /** One full round: read the tenant, replace this provider's entities. */
   async read(): Promise<{ users: number; groups: number; requests: number }> {
-    if (!this.connection) throw new Error(`${this.getProviderName()} is not connected`);
+    if (!this.connection)
+      throw new Error(`${this.getProviderName()} is not connected`);
     const started = Date.now();
     const { graphBaseUrl, credentials } = await this.options.target();
     const client = new GraphClient(graphBaseUrl, credentials);
@@ -54,13 +71,19 @@ export class EntraOrgEntityProvider implements EntityProvider {
       type: 'full',
       entities: entities.map(entity => ({
         entity,
-        locationKey: entity.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION] ?? entity.metadata.annotations?.[ANNOTATION_LOCATION],
+        locationKey:
+          entity.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION] ??
+          entity.metadata.annotations?.[ANNOTATION_LOCATION],
       })),
     });
     const users = entities.filter(e => e.kind === 'User').length;
     const groups = entities.length - users;
     this.options.logger.info(
-      `Entra org sync ${this.options.id}: ${users} users, ${groups} groups from tenant ${credentials.tenantId} in ${Date.now() - started} ms, ${client.requests} Graph requests`,
+      `Entra org sync ${
+        this.options.id
+      }: ${users} users, ${groups} groups from tenant ${
+        credentials.tenantId
+      } in ${Date.now() - started} ms, ${client.requests} Graph requests`,
     );
     return { users, groups, requests: client.requests };
   }

@@ -27,18 +27,25 @@ export const catalogModuleEntraOrg = createBackendModule({
         emulator: entraEmulatorServiceRef,
       },
       async init({ catalog, config, logger, scheduler, emulator }) {
-        const providersConfig = config.getOptionalConfig('catalog.providers.microsoftGraphOrg');
+        const providersConfig = config.getOptionalConfig(
+          'catalog.providers.microsoftGraphOrg',
+        );
         const ids = providersConfig?.keys() ?? [];
         for (const id of ids) {
           const c = providersConfig!.getConfig(id);
-          const authority = (c.getOptionalString('authority') ?? 'https://login.microsoftonline.com').replace(/\/+$/, '');
+          const authority = (
+            c.getOptionalString('authority') ??
+            'https://login.microsoftonline.com'
+          ).replace(/\/+$/, '');
           const credentials = {
             authority,
             tenantId: c.getString('tenantId'),
             clientId: c.getString('clientId'),
             clientSecret: c.getString('clientSecret'),
           };
-          const graphBaseUrl = (c.getOptionalString('target') ?? 'https://graph.microsoft.com/v1.0').replace(/\/+$/, '');
+          const graphBaseUrl = (
+            c.getOptionalString('target') ?? 'https://graph.microsoft.com/v1.0'
+          ).replace(/\/+$/, '');
           catalog.addEntityProvider(
             new EntraOrgEntityProvider({
               id,
@@ -48,14 +55,18 @@ export const catalogModuleEntraOrg = createBackendModule({
               logger,
               taskRunner: scheduler.createScheduledTaskRunner(
                 c.has('schedule')
-                  ? readSchedulerServiceTaskScheduleDefinitionFromConfig(c.getConfig('schedule'))
+                  ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+                      c.getConfig('schedule'),
+                    )
                   : DEFAULT_SCHEDULE,
               ),
             }),
           );
         }
         if (ids.length === 0 && emulator.isEnabled()) {
-          logger.info('No catalog.providers.microsoftGraphOrg configured: reading the built-in emulator tenant');
+          logger.info(
+            'No catalog.providers.microsoftGraphOrg configured: reading the built-in emulator tenant',
+          );
           catalog.addEntityProvider(
             new EntraOrgEntityProvider({
               id: 'emulator',

@@ -1,4 +1,9 @@
-import { ANNOTATION_LOCATION, ANNOTATION_ORIGIN_LOCATION, GroupEntity, UserEntity } from '@backstage/catalog-model';
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+  GroupEntity,
+  UserEntity,
+} from '@backstage/catalog-model';
 import { GraphClient } from './GraphClient';
 
 export const USER_ID_ANNOTATION = 'graph.microsoft.com/user-id';
@@ -34,25 +39,42 @@ export interface OrgSnapshot {
   members: Map<string, string[]>;
 }
 
-const USER_SELECT = 'id,displayName,userPrincipalName,mail,mailNickname,accountEnabled,jobTitle';
-const GROUP_SELECT = 'id,displayName,description,mail,mailNickname,securityEnabled,groupTypes';
+const USER_SELECT =
+  'id,displayName,userPrincipalName,mail,mailNickname,accountEnabled,jobTitle';
+const GROUP_SELECT =
+  'id,displayName,description,mail,mailNickname,securityEnabled,groupTypes';
 
 /** Reads users, groups and direct memberships of a tenant (a full read; the first cut). */
 export async function readOrg(
   client: GraphClient,
   tenantId: string,
-  options: { userFilter?: string; groupFilter?: string; concurrency?: number } = {},
+  options: {
+    userFilter?: string;
+    groupFilter?: string;
+    concurrency?: number;
+  } = {},
 ): Promise<OrgSnapshot> {
   const q = (select: string, filter?: string) =>
-    `?$select=${select}&$top=999${filter ? `&$filter=${encodeURIComponent(filter)}` : ''}`;
-  const users = await client.list<GraphUser>(`/users${q(USER_SELECT, options.userFilter)}`);
-  const groups = await client.list<GraphGroup>(`/groups${q(GROUP_SELECT, options.groupFilter)}`);
+    `?$select=${select}&$top=999${
+      filter ? `&$filter=${encodeURIComponent(filter)}` : ''
+    }`;
+  const users = await client.list<GraphUser>(
+    `/users${q(USER_SELECT, options.userFilter)}`,
+  );
+  const groups = await client.list<GraphGroup>(
+    `/groups${q(GROUP_SELECT, options.groupFilter)}`,
+  );
   const members = new Map<string, string[]>();
   const queue = [...groups];
   const worker = async () => {
     for (let g = queue.shift(); g; g = queue.shift()) {
-      const list = await client.list<{ id: string }>(`/groups/${g.id}/members?$select=id&$top=999`);
-      members.set(g.id, list.map(m => m.id));
+      const list = await client.list<{ id: string }>(
+        `/groups/${g.id}/members?$select=id&$top=999`,
+      );
+      members.set(
+        g.id,
+        list.map(m => m.id),
+      );
     }
   };
   await Promise.all(Array.from({ length: options.concurrency ?? 4 }, worker));
@@ -74,7 +96,10 @@ export function entityName(raw: string, taken: Set<string>): string {
 }
 
 /** Turns a snapshot into User and Group entities; disabled users are left out. */
-export function toEntities(snapshot: OrgSnapshot, providerId: string): Array<UserEntity | GroupEntity> {
+export function toEntities(
+  snapshot: OrgSnapshot,
+  providerId: string,
+): Array<UserEntity | GroupEntity> {
   const location = `msgraph:${providerId}/${snapshot.tenantId}`;
   const annotationsBase = {
     [ANNOTATION_LOCATION]: location,
@@ -88,12 +113,18 @@ export function toEntities(snapshot: OrgSnapshot, providerId: string): Array<Use
   const taken = new Set<string>();
   const userName = new Map<string, string>();
   for (const u of users) {
-    userName.set(u.id, entityName(u.mailNickname || u.userPrincipalName.split('@')[0], taken));
+    userName.set(
+      u.id,
+      entityName(u.mailNickname || u.userPrincipalName.split('@')[0], taken),
+    );
   }
   const groupTaken = new Set<string>();
   const groupName = new Map<string, string>();
   for (const g of groups) {
-    groupName.set(g.id, entityName(g.mailNickname || g.displayName || g.id, groupTaken));
+    groupName.set(
+      g.id,
+      entityName(g.mailNickname || g.displayName || g.id, groupTaken),
+    );
   }
   const parents = new Map<string, string[]>();
   const userGroups = new Map<string, string[]>();
@@ -101,7 +132,8 @@ export function toEntities(snapshot: OrgSnapshot, providerId: string): Array<Use
     if (!groupName.has(gid)) continue;
     for (const id of ids) {
       if (groupName.has(id)) parents.set(id, [...(parents.get(id) ?? []), gid]);
-      if (userName.has(id)) userGroups.set(id, [...(userGroups.get(id) ?? []), gid]);
+      if (userName.has(id))
+        userGroups.set(id, [...(userGroups.get(id) ?? []), gid]);
     }
   }
   const userEntities: UserEntity[] = users.map(u => ({
@@ -125,8 +157,12 @@ export function toEntities(snapshot: OrgSnapshot, providerId: string): Array<Use
     },
   }));
   const groupEntities: GroupEntity[] = groups.map(g => {
-    const children = (snapshot.members.get(g.id) ?? []).filter(id => groupName.has(id)).map(id => groupName.get(id)!);
-    const parent = (parents.get(g.id) ?? []).map(id => groupName.get(id)!).sort()[0];
+    const children = (snapshot.members.get(g.id) ?? [])
+      .filter(id => groupName.has(id))
+      .map(id => groupName.get(id)!);
+    const parent = (parents.get(g.id) ?? [])
+      .map(id => groupName.get(id)!)
+      .sort()[0];
     return {
       apiVersion: 'backstage.io/v1alpha1',
       kind: 'Group',
@@ -143,7 +179,10 @@ export function toEntities(snapshot: OrgSnapshot, providerId: string): Array<Use
         },
         ...(parent ? { parent } : {}),
         children: children.sort(),
-        members: (snapshot.members.get(g.id) ?? []).filter(id => userName.has(id)).map(id => userName.get(id)!).sort(),
+        members: (snapshot.members.get(g.id) ?? [])
+          .filter(id => userName.has(id))
+          .map(id => userName.get(id)!)
+          .sort(),
       },
     };
   });

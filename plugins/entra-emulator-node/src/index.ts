@@ -3,5 +3,8 @@
  *
  * @packageDocumentation
  */
-export { entraEmulatorServiceRef, entraEmulatorServiceFactory } from './service';
+export {
+  entraEmulatorServiceRef,
+  entraEmulatorServiceFactory,
+} from './service';
 export type { EntraEmulatorService, EmulatorConnection } from './service';

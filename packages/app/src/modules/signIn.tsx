@@ -13,9 +13,8 @@ export const microsoftProvider = {
 
 const entraSignInPage = SignInPageBlueprint.make({
   params: {
-    loader: async () => props => (
-      <SignInPage {...props} auto provider={microsoftProvider} />
-    ),
+    loader: async () => props =>
+      <SignInPage {...props} auto provider={microsoftProvider} />,
   },
 });
 
