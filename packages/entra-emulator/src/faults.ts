@@ -18,6 +18,8 @@ export interface FaultSettings {
   random?: () => number;
 }
 
+type OptionalSetting = 'routes' | 'budgetOverride' | 'random';
+
 export interface RouteCounter {
   requests: number;
   resourceUnits: number;
@@ -37,17 +39,76 @@ export function budgetForTenantSize(userCount: number): number {
 }
 
 /**
+ * Base costs Graph publishes for the identity-and-access reads the emulator serves; anything
+ * not listed costs 1. A cost for a path under `me/` also applies to `users/{id}/`.
+ */
+const BASE_COSTS: Record<string, number> = {
+  'GET /applications': 2,
+  'GET /users': 2,
+  'GET /groups/{id}/members': 3,
+  'GET /groups/{id}/transitiveMembers': 5,
+  'GET /me/memberOf': 2,
+  'GET /me/transitiveMemberOf': 2,
+  'POST /me/getMemberObjects': 2,
+  'GET /users/{id}/memberOf': 2,
+  'GET /users/{id}/transitiveMemberOf': 2,
+  'POST /users/{id}/getMemberObjects': 2,
+};
+
+/**
  * The resource-unit cost of a Graph request, as published: list users 2, group members 3,
- * transitive members 5, other reads 1; `$select` takes one off, `$expand` adds one; at least 1.
+ * transitive members 5, list applications and a user's (transitive) groups 2, other reads 1;
+ * `$select` takes one off, `$top` under 20 takes one off, `$expand` adds one; at least 1.
  */
 export function resourceUnitCost(route: string, query: URLSearchParams): number {
-  let cost = 1;
-  if (route === 'GET /users' || route === 'GET /users/{id}') cost = 2;
-  else if (route === 'GET /groups/{id}/members') cost = 3;
-  else if (route === 'GET /groups/{id}/transitiveMembers') cost = 5;
+  let cost = BASE_COSTS[route] ?? 1;
   if (query.has('$select')) cost -= 1;
+  const top = Number(query.get('$top') ?? NaN);
+  if (query.has('$top') && Number.isFinite(top) && top < 20) cost -= 1;
   if (query.has('$expand')) cost += 1;
   return Math.max(1, cost);
+}
+
+/**
+ * Checks settings sent to the admin API (`PUT /_emulator/faults`); returns what is wrong, or
+ * an empty list. `random` cannot be set over HTTP.
+ */
+export function validateFaultSettings(input: unknown): string[] {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return ['the body must be a JSON object'];
+  }
+  const problems: string[] = [];
+  const allowed = ['latencyMs', 'rate429', 'rate503', 'routes', 'retryAfterSeconds', 'throttling', 'budgetOverride'];
+  const body = input as Record<string, unknown>;
+  const unknown = Object.keys(body).filter(k => !allowed.includes(k));
+  if (unknown.length) problems.push(`unknown settings: ${unknown.join(', ')}`);
+  const number = (key: string, min: number, max: number, integer = false) => {
+    if (!(key in body)) return;
+    const v = body[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
+      problems.push(`${key} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
+    }
+  };
+  number('latencyMs', 0, 60_000);
+  number('rate429', 0, 1);
+  number('rate503', 0, 1);
+  number('retryAfterSeconds', 0, 3600, true);
+  if ('budgetOverride' in body && body.budgetOverride !== null) number('budgetOverride', 1, 1_000_000, true);
+  if ('rate429' in body && 'rate503' in body && !problems.length) {
+    if ((body.rate429 as number) + (body.rate503 as number) > 1) problems.push('rate429 + rate503 must not exceed 1');
+  }
+  if ('throttling' in body && typeof body.throttling !== 'boolean') problems.push('throttling must be true or false');
+  if ('routes' in body && body.routes !== null) {
+    if (typeof body.routes !== 'string') problems.push('routes must be a regular expression (a string)');
+    else {
+      try {
+        new RegExp(body.routes);
+      } catch (e) {
+        problems.push(`routes is not a valid regular expression: ${(e as Error).message}`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** Fault injection, resource-unit throttling and per-route accounting. */
@@ -62,8 +123,19 @@ export class FaultInjector {
   private readonly spent = new Map<string, Array<{ at: number; ru: number }>>();
   private counters = new Map<string, RouteCounter>();
 
-  configure(settings: Partial<FaultSettings>): FaultSettings {
-    this.settings = { ...this.settings, ...settings };
+  /** Changes some settings; `null` clears `routes`, `budgetOverride` or `random`. */
+  configure(
+    settings: Partial<Omit<FaultSettings, OptionalSetting>> & {
+      [K in OptionalSetting]?: FaultSettings[K] | null;
+    },
+  ): FaultSettings {
+    const next = { ...this.settings } as Record<string, unknown>;
+    for (const [k, v] of Object.entries(settings)) {
+      if (v === undefined) continue;
+      if (v === null) delete next[k];
+      else next[k] = v;
+    }
+    this.settings = next as unknown as FaultSettings;
     return this.settings;
   }
 

@@ -1,7 +1,8 @@
-import express, { Express } from 'express';
+import express, { ErrorRequestHandler, Express } from 'express';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Emulator, EmulatorOptions } from './Emulator';
+import { validateFaultSettings } from './faults';
 import { GraphService } from './graph/GraphService';
 import { createOidcRouter } from './oidc';
 import { loadTenantFile } from './tenant/loadTenants';
@@ -63,6 +64,18 @@ export function createEmulatorApp(emulator: Emulator, graph: GraphService): Expr
     if (result.body === undefined) res.end();
     else res.json(result.body);
   });
+  // A body that is not JSON gets Graph's error, not Express's HTML page.
+  const graphBodyError: ErrorRequestHandler = (err, req, res, _next) => {
+    const status = (err as { status?: number }).status;
+    const result = graph.errorResponse(
+      status && status >= 400 && status < 500 ? status : 400,
+      'BadRequest',
+      `Unable to read the request payload. ${(err as Error).message}`,
+      req.headers['client-request-id'] as string | undefined,
+    );
+    res.status(result.status).set(result.headers).json(result.body);
+  };
+  app.use('/v1.0', graphBodyError);
 
   // Emulator administration: faults, counters, keys. Not part of any Microsoft API.
   const admin = express.Router();
@@ -72,10 +85,9 @@ export function createEmulatorApp(emulator: Emulator, graph: GraphService): Expr
     res.json(settings);
   });
   admin.put('/faults', (req, res) => {
-    const allowed = ['latencyMs', 'rate429', 'rate503', 'routes', 'retryAfterSeconds', 'throttling', 'budgetOverride'];
-    const unknown = Object.keys(req.body ?? {}).filter(k => !allowed.includes(k));
-    if (unknown.length) {
-      res.status(400).json({ error: `unknown settings: ${unknown.join(', ')}` });
+    const problems = validateFaultSettings(req.body);
+    if (problems.length) {
+      res.status(400).json({ error: problems.join('; ') });
       return;
     }
     const { random, ...settings } = emulator.faults.configure(req.body);
@@ -89,6 +101,10 @@ export function createEmulatorApp(emulator: Emulator, graph: GraphService): Expr
   admin.post('/keys/rotate', async (_req, res) => {
     res.json({ kid: await emulator.keys.rotate() });
   });
+  const adminBodyError: ErrorRequestHandler = (err, _req, res, _next) => {
+    res.status(400).json({ error: `the body is not valid JSON: ${(err as Error).message}` });
+  };
+  admin.use(adminBodyError);
   app.use('/_emulator', admin);
 
   app.use(createOidcRouter(emulator));

@@ -1,0 +1,150 @@
+import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import authPlugin from '@backstage/plugin-auth-backend';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
+import { decodeJwt } from 'jose';
+import authModuleEntraProvider from './index';
+
+/**
+ * The whole sign-in as the portal runs it: the real auth and catalog plugins, our modules, the
+ * built-in emulator (real HTTP), the org synced from its Graph, and a browser's requests made
+ * by hand.
+ */
+describe('Entra ID sign-in through the built-in emulator', () => {
+  let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let base: string;
+
+  beforeAll(async () => {
+    backend = await startTestBackend({
+      features: [
+        authPlugin,
+        authModuleEntraProvider,
+        catalogPlugin,
+        catalogEntraOrg,
+        // Runs the org sync once at start-up, initial delay or not.
+        mockServices.scheduler.factory({ includeInitialDelayedTasksOnStartup: true }),
+        mockServices.rootConfig.factory({
+          data: {
+            app: { baseUrl: 'http://localhost:3000' },
+            gatehouse: { emulator: { port: 0 } },
+            auth: {
+              environment: 'development',
+              session: { secret: 'test-only-session-secret' },
+              providers: { microsoft: { development: {} } },
+            },
+            catalog: { rules: [{ allow: ['User', 'Group'] }] },
+          },
+        }),
+      ],
+    });
+    base = `http://localhost:${backend.server.port()}`;
+    // Wait for the org sync to bring the users into the catalog.
+    for (;;) {
+      const res = await fetch(`${base}/api/catalog/entities/by-name/user/default/alex.wilber`, {
+        headers: { authorization: mockCredentials.user.header() },
+      });
+      if (res.ok) break;
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await backend?.stop();
+  });
+
+  /** Starts a sign-in and returns the emulator's account page, with the cookies Backstage set. */
+  async function startSignIn() {
+    const start = await fetch(
+      `${base}/api/auth/microsoft/start?env=development&scope=${encodeURIComponent('openid profile email offline_access User.Read')}`,
+      { redirect: 'manual' },
+    );
+    expect(start.status).toBe(302);
+    // The cookies a browser keeps (Backstage first clears an old nonce cookie).
+    const cookies = start.headers
+      .getSetCookie()
+      .filter(c => !/Max-Age=0/i.test(c))
+      .map(c => c.split(';')[0]);
+    const authorizeUrl = new URL(start.headers.get('location')!);
+    expect(authorizeUrl.pathname).toMatch(/\/oauth2\/v2\.0\/authorize$/);
+    expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(authorizeUrl.searchParams.get('nonce')).toBeTruthy();
+    const page = await fetch(authorizeUrl);
+    const html = await page.text();
+    return { cookies, authorizeUrl, html };
+  }
+
+  /** The message the callback page posts to the app window. */
+  function authResponse(html: string): any {
+    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(html)?.[1];
+    return encoded ? JSON.parse(decodeURIComponent(encoded)) : undefined;
+  }
+
+  async function pickUser(authorizeUrl: URL, html: string, displayName: string) {
+    const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
+    const action = /<form method="post" action="([^"]+)"/.exec(html)![1].replace(/&amp;/g, '&');
+    const userId = new RegExp(`value="([0-9a-f-]{36})"[^>]*>${displayName}`).exec(html)![1];
+    const res = await fetch(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ txn, user: userId }),
+      redirect: 'manual',
+    });
+    expect(authorizeUrl.host).toBe(new URL(action).host);
+    return res;
+  }
+
+  it('signs a person in as their catalog user, keyed on object id, with group ownership', async () => {
+    const { cookies, authorizeUrl, html } = await startSignIn();
+    expect(html).toContain('Alex Wilber');
+    const picked = await pickUser(authorizeUrl, html, 'Alex Wilber');
+    expect(picked.status).toBe(302);
+    const callback = new URL(picked.headers.get('location')!);
+    expect(callback.pathname).toBe('/api/auth/microsoft/handler/frame');
+
+    const done = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
+    const body = await done.text();
+    expect(done.status).toBe(200);
+    const response = authResponse(body);
+    expect(response.error).toBeUndefined();
+    const token: string = response.response.backstageIdentity.token;
+    const claims = decodeJwt(token);
+    expect(claims.sub).toBe('user:default/alex.wilber');
+    expect(response.response.backstageIdentity.identity.ownershipEntityRefs).toEqual(
+      expect.arrayContaining(['user:default/alex.wilber', 'group:default/platform', 'group:default/gatehouse-admins']),
+    );
+    // A refresh cookie was set: the session outlives the access token.
+    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(true);
+  });
+
+  it('issues nothing when the state cookie does not match (login CSRF)', async () => {
+    const { authorizeUrl, html } = await startSignIn();
+    const picked = await pickUser(authorizeUrl, html, 'Alex Wilber');
+    const callback = new URL(picked.headers.get('location')!);
+    const done = await fetch(callback, { headers: { cookie: 'microsoft-nonce=forged' } });
+    const response = authResponse(await done.text());
+    expect(response.response).toBeUndefined();
+    expect(response.error.name).toBe('NotAllowedError');
+    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+  });
+
+  it('issues nothing when the code is replayed', async () => {
+    const { cookies, authorizeUrl, html } = await startSignIn();
+    const picked = await pickUser(authorizeUrl, html, 'Lee Gu');
+    const callback = new URL(picked.headers.get('location')!);
+    const first = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
+    expect(authResponse(await first.text()).response.backstageIdentity.token).toBeTruthy();
+    const second = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
+    const response = authResponse(await second.text());
+    expect(response.response).toBeUndefined();
+    expect(response.error.message).toContain('AADSTS54005');
+  });
+
+  it('refuses a disabled account before any code is issued', async () => {
+    const { cookies, authorizeUrl, html } = await startSignIn();
+    const picked = await pickUser(authorizeUrl, html, 'Debra Berger');
+    expect(picked.status).toBe(400);
+    expect(picked.headers.get('location')).toBeNull();
+    expect(await picked.text()).toContain('AADSTS50057');
+    expect(cookies.some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+  });
+});
