@@ -28,6 +28,13 @@ export interface Config {
           domainHint?: string;
           /** Scopes requested besides `openid profile email offline_access User.Read`. */
           additionalScopes?: string | string[];
+          /**
+           * Key from which PKCE verifiers and OIDC nonces are derived per sign-in. Set the same
+           * value on every replica so that any of them can finish a sign-in another started.
+           * Default: a random key per process (fine for one replica).
+           * @visibility secret
+           */
+          stateSecret?: string;
           /** Override the callback URL registered as the app's redirect URI. */
           callbackUrl?: string;
           signIn?: {

@@ -16,12 +16,20 @@ export class AadstsError extends Error {
   readonly code: number;
   readonly error: string;
   readonly status: number;
+  /** The message without its `AADSTSnnnn:` prefix. */
+  readonly detail: string;
 
   constructor(code: number, error: string, message: string, status = 400) {
     super(`AADSTS${code}: ${message}`);
     this.code = code;
     this.error = error;
     this.status = status;
+    this.detail = message;
+  }
+
+  /** The same AADSTS error under another OAuth `error` value (e.g. `interaction_required`). */
+  withError(error: string): AadstsError {
+    return new AadstsError(this.code, error, this.detail, this.status);
   }
 
   body(now: Date, correlationId?: string): AadstsErrorBody {
@@ -129,11 +137,29 @@ export const aadsts = {
       'invalid_grant',
       'Invalid request. Request is malformed or invalid.',
     ),
-  codeRedirectMismatch: () =>
+  codeRedirectMismatch: (given: string, original: string) =>
     new AadstsError(
-      500117,
+      500112,
       'invalid_grant',
-      'The reply uri specified in the request does not match the reply uri specified in the authorization code request.',
+      `The reply address '${given}' does not match the reply address '${original}' provided when requesting Authorization code.`,
+    ),
+  codeOtherTenant: () =>
+    new AadstsError(
+      700005,
+      'invalid_grant',
+      'Provided Authorization Code is intended to use against other tenant, thus rejected.',
+    ),
+  refreshOtherClient: () =>
+    new AadstsError(
+      70000,
+      'invalid_grant',
+      'Provided grant is invalid or malformed. The refresh token was issued to another client.',
+    ),
+  refreshOtherTenant: () =>
+    new AadstsError(
+      70000,
+      'invalid_grant',
+      'Provided grant is invalid or malformed. The refresh token was issued in another tenant.',
     ),
   codeOtherClient: () =>
     new AadstsError(
@@ -152,6 +178,18 @@ export const aadsts = {
       501491,
       'invalid_request',
       "Invalid size of Code_Challenge parameter. This application requires code_challenge_method 'S256'.",
+    ),
+  pkceMethodUnknown: (method: string) =>
+    new AadstsError(
+      501491,
+      'invalid_request',
+      `Invalid code_challenge_method '${method}'. Supported values are 'S256' and 'plain'.`,
+    ),
+  pkceChallengeSize: () =>
+    new AadstsError(
+      501491,
+      'invalid_request',
+      'Invalid size of Code_Challenge parameter.',
     ),
   verifierMissing: () =>
     new AadstsError(
@@ -183,11 +221,11 @@ export const aadsts = {
       'invalid_scope',
       `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
     ),
-  invalidResource: (resource: string) =>
+  invalidResource: (resource: string, tenantName: string) =>
     new AadstsError(
       500011,
       'invalid_resource',
-      `The resource principal named ${resource} was not found in the tenant. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
+      `The resource principal named ${resource} was not found in the tenant named ${tenantName}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.`,
     ),
   userDisabled: () =>
     new AadstsError(50057, 'invalid_grant', 'The user account is disabled.'),
@@ -203,17 +241,56 @@ export const aadsts = {
       'invalid_request',
       `User account '${upn}' from identity provider does not exist in tenant '${tenantName}' and cannot access the application '${appId}' in that tenant.`,
     ),
-  consentRequired: (appId: string, appName: string) =>
+  /** At the authorize endpoint the error is `consent_required`; at the token endpoint `invalid_grant`. */
+  consentRequired: (appId: string, appName: string, error = 'invalid_grant') =>
     new AadstsError(
       65001,
-      'invalid_grant',
+      error,
       `The user or administrator has not consented to use the application with ID '${appId}' named '${appName}'. Send an interactive authorization request for this user and resource.`,
     ),
-  multipleResources: () =>
+  multipleResources: (scope: string) =>
     new AadstsError(
       28000,
       'invalid_scope',
-      'Provided value for the input parameter scope is not valid because it contains more than one resource. Scope openid profile is not valid.',
+      `Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scope} is not valid.`,
+    ),
+  unsupportedResponseMode: (mode: string) =>
+    new AadstsError(
+      70007,
+      'invalid_request',
+      `The application returned an unsupported value '${mode}' of response_mode when requesting a token.`,
+    ),
+  grantNotOnCommon: () =>
+    new AadstsError(
+      9001023,
+      'invalid_request',
+      'The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations or tenant-specific endpoint.',
+    ),
+  noTenantRealm: () =>
+    new AadstsError(
+      50059,
+      'invalid_request',
+      'No tenant-identifying information found in either the request or implied by any provided credentials.',
+    ),
+  assertionIssuerMismatch: () =>
+    new AadstsError(
+      50048,
+      'invalid_client',
+      'Subject mismatches Issuer claim in the client assertion.',
+      401,
+    ),
+  assertionOtherClient: (clientId: string) =>
+    new AadstsError(
+      700021,
+      'invalid_client',
+      `Client assertion application identifier doesn't match 'client_id' parameter '${clientId}'.`,
+      401,
+    ),
+  flowExpired: () =>
+    new AadstsError(
+      50089,
+      'invalid_request',
+      'Authentication failed due to flow token expired. Start the sign-in again from the application.',
     ),
   notMultiTenant: (appId: string, name: string) =>
     new AadstsError(

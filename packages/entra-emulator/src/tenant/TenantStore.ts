@@ -87,6 +87,17 @@ export class TenantStore {
     return this.users.has(id);
   }
 
+  /** The type of a directory object, also of one that was removed (for delta's member references). */
+  objectType(id: string): 'user' | 'group' | undefined {
+    if (this.users.has(id)) return 'user';
+    if (this.groups.has(id)) return 'group';
+    for (let i = this.tombstones.length - 1; i >= 0; i--) {
+      const t = this.tombstones[i];
+      if (t.id === id && t.kind !== 'member') return t.kind;
+    }
+    return undefined;
+  }
+
   getApplication(appId: string): EmulatedApplication | undefined {
     return this.applications.find(a => a.appId === appId);
   }
@@ -171,13 +182,23 @@ export class TenantStore {
     }
   }
 
+  /**
+   * Creates a group or replaces one: its properties, and its members become exactly
+   * `group.members` (members left out are removed, as delta then reports).
+   */
   upsertGroup(group: EmulatedGroup): void {
     const existing = this.groups.get(group.id);
+    for (const m of group.members) {
+      if (m === group.id) throw new Error(`Group ${m} cannot be a member of itself`);
+      if (!this.getObject(m)) throw new Error(`No object ${m} in tenant ${this.id}`);
+    }
     const v = this.nextVersion();
     this.groups.set(group.id, { ...group, members: existing?.members ?? [] });
     this.objectVersion.set(group.id, v);
     if (!this.memberVersion.has(group.id)) this.memberVersion.set(group.id, new Map());
-    for (const m of group.members) this.addMember(group.id, m);
+    const wanted = new Set(group.members);
+    for (const m of existing?.members ?? []) if (!wanted.has(m)) this.removeMember(group.id, m);
+    for (const m of wanted) this.addMember(group.id, m);
   }
 
   updateGroup(id: string, patch: Partial<Omit<EmulatedGroup, 'id' | 'members'>>): void {
@@ -202,6 +223,7 @@ export class TenantStore {
     const group = this.groups.get(groupId);
     if (!group) throw new Error(`No group ${groupId} in tenant ${this.id}`);
     if (!this.getObject(memberId)) throw new Error(`No object ${memberId} in tenant ${this.id}`);
+    if (memberId === groupId) throw new Error(`Group ${groupId} cannot be a member of itself`);
     if (group.members.includes(memberId)) return;
     group.members.push(memberId);
     this.memberVersion.get(groupId)!.set(memberId, this.nextVersion());
