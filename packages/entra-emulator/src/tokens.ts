@@ -112,16 +112,20 @@ export async function createIdToken(
     iat: now,
     nbf: now,
     exp: now + emulator.tokenLifetimeSeconds,
-    name: user.displayName,
-    oid: user.id,
-    preferred_username: user.userPrincipalName,
     sub: emulator.pairwiseSubject(user, app.appId),
     tid: tenant.id,
     uti: randomBytes(16).toString('base64url'),
     ver: '2.0',
   };
+  // Entra sends `name`, `preferred_username` and `oid` only with the `profile` scope.
+  if (scopes.includes('profile')) {
+    claims.name = user.displayName;
+    claims.oid = user.id;
+    claims.preferred_username = user.userPrincipalName;
+  }
   if (nonce) claims.nonce = nonce;
-  if (scopes.includes('email') && user.mail) {
+  // `email` comes with the `email` scope, and by default for guests that have one.
+  if ((scopes.includes('email') || user.userType === 'Guest') && user.mail) {
     claims.email = user.mail;
     claims.xms_edov = user.emailVerified;
   }
