@@ -38,3 +38,35 @@ describe('tenant files', () => {
     expect(() => parseTenants(text, 'test.yaml')).toThrow(message);
   });
 });
+
+describe('client secrets in tenant files', () => {
+  const tenant = (creds: string) => `
+tenants:
+  - id: 5f0c3a2e-8d4b-4f6a-9c1e-2b7d8e9f0a11
+    domains: [a.example]
+    applications:
+      - displayName: App
+        appId: 3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82
+        passwordCredentials: [${creds}]
+`;
+
+  it('takes a hash or an environment variable, with an expiry date', () => {
+    process.env.TEST_EMULATOR_SECRET = 'from-the-environment';
+    const [t] = parseTenants(
+      tenant(
+        `{ secretEnv: TEST_EMULATOR_SECRET, endDateTime: '2030-01-01T00:00:00Z' }, { secretHash: '${'a'.repeat(64)}', endDateTime: '2020-06-01T00:00:00Z' }`,
+      ),
+    );
+    const creds = t.applications[0].passwordCredentials;
+    expect(creds).toHaveLength(2);
+    expect(creds[0].endDateTime).toBe('2030-01-01T00:00:00Z');
+    expect(creds[0].secretHash).not.toContain('from-the-environment');
+    expect(creds[1].secretHash).toBe('a'.repeat(64));
+  });
+
+  it('refuses a secret written in the file, and a credential with no expiry', () => {
+    expect(() => parseTenants(tenant(`{ secretText: hunter2, secretHash: '${'a'.repeat(64)}', endDateTime: '2030-01-01T00:00:00Z' }`))).toThrow(/never written in tenant files/);
+    expect(() => parseTenants(tenant(`{ secretHash: '${'a'.repeat(64)}' }`))).toThrow(/endDateTime is required/);
+    expect(() => parseTenants(tenant(`{ secretEnv: NOT_SET_ANYWHERE_42, endDateTime: '2030-01-01T00:00:00Z' }`))).toThrow(/is not set/);
+  });
+});

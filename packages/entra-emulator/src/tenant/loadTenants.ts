@@ -192,7 +192,31 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
       signInAudience: a.signInAudience === 'AzureADMultipleOrgs' ? 'AzureADMultipleOrgs' : 'AzureADMyOrg',
       redirectUris: a.redirectUris ?? [],
       logoutUris: a.logoutUris ?? [],
-      passwordCredentials: [],
+      passwordCredentials: (a.passwordCredentials ?? []).map((c: Raw, j: number) => {
+        const ww = `${w}.passwordCredentials[${j}]`;
+        // The secret text never sits in a tenant file: give its SHA-256, or the name of an
+        // environment variable that holds it.
+        let secretHash: string | undefined = c.secretHash;
+        if (c.secretEnv) {
+          const text = process.env[c.secretEnv];
+          if (!text) throw new TenantFileError(`${ww}.secretEnv: environment variable ${c.secretEnv} is not set`);
+          secretHash = sha256Hex(text);
+        }
+        if (!secretHash || !/^[0-9a-f]{64}$/i.test(secretHash)) {
+          throw new TenantFileError(`${ww} needs secretHash (SHA-256 hex of the secret) or secretEnv`);
+        }
+        if ('secretText' in c) {
+          throw new TenantFileError(`${ww}.secretText: secrets are never written in tenant files; use secretHash or secretEnv`);
+        }
+        return {
+          keyId: guidOr(c.keyId, `${ww}.keyId`, appId, 'secret', String(j)),
+          displayName: c.displayName ?? `secret ${j + 1}`,
+          hint: c.hint ?? '***',
+          secretHash: secretHash.toLowerCase(),
+          startDateTime: c.startDateTime ?? '2020-01-01T00:00:00Z',
+          endDateTime: need(c.endDateTime, `${ww}.endDateTime`),
+        };
+      }),
       keyCredentials: (a.keyCredentials ?? []).map((k: Raw, j: number) => ({
         keyId: guidOr(k.keyId, `${w}.keyCredentials[${j}].keyId`, appId, 'key', String(j)),
         displayName: k.displayName ?? `key ${j + 1}`,
