@@ -6,8 +6,9 @@ import {
   OAuthAuthenticatorResult,
 } from '@backstage/plugin-auth-node';
 import { EntraEmulatorService } from '@gatehouse/plugin-entra-emulator-node';
+import { createRemoteJWKSet, JWTVerifyGetKey } from 'jose';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { BaseClient, custom, errors, Issuer, TokenSet } from 'openid-client';
+import { validateIdToken } from './idToken';
 
 /** The claims of a validated Entra ID token that Gatehouse uses. */
 export interface EntraClaims {
@@ -30,16 +31,29 @@ export interface EntraAuthResult {
   claims: EntraClaims;
 }
 
-const PUBLIC_CLOUD = 'https://login.microsoftonline.com';
-const DEFAULT_SCOPES = [
-  'openid',
-  'profile',
-  'email',
-  'offline_access',
-  'User.Read',
-];
+/** Authority hosts of Microsoft's clouds, by the names `authority` also accepts. */
+export const AUTHORITIES: Record<string, string> = {
+  public: 'https://login.microsoftonline.com',
+  usgovernment: 'https://login.microsoftonline.us',
+  china: 'https://login.chinacloudapi.cn',
+};
+
+const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'User.Read'];
 /** Clock skew allowed on exp/nbf/iat, seconds. */
 const CLOCK_TOLERANCE = 120;
+
+/** An error from Entra ID's token or authorize endpoint, with its AADSTS code. */
+export class EntraSignInError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly aadsts?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'EntraSignInError';
+  }
+}
 
 interface ProviderSettings {
   authority: string;
@@ -50,11 +64,29 @@ interface ProviderSettings {
   viaEmulator: boolean;
 }
 
+interface Metadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  end_session_endpoint?: string;
+}
+
+interface TokenResponse {
+  access_token?: string;
+  token_type?: string;
+  id_token?: string;
+  refresh_token?: string;
+  scope?: string;
+  expires_in?: number;
+}
+
 interface EntraContext {
   callbackUrl: string;
   additionalScopes: string[];
+  allowedTenants: string[];
   settings(): Promise<ProviderSettings>;
-  client(): Promise<BaseClient>;
+  metadata(): Promise<{ metadata: Metadata; keys: JWTVerifyGetKey }>;
   /** Derives per-transaction secrets from the state nonce Backstage binds to the browser. */
   derive(label: string, stateNonce: string): string;
 }
@@ -65,22 +97,47 @@ function readAdditionalScopes(config: Config): string[] {
   return (Array.isArray(raw) ? raw : raw.split(/[\s,]+/)).filter(Boolean);
 }
 
+/** Advice for AADSTS errors that a platform engineer can act on. */
+export function adviceFor(aadsts: number | undefined, callbackUrl: string): string {
+  switch (aadsts) {
+    case 50011:
+      return ` Register this exact redirect URI (type Web) on the app registration: ${callbackUrl}`;
+    case 7000215:
+      return ' The client secret is wrong: use the secret Value, not its ID (auth.providers.microsoft.<env>.clientSecret).';
+    case 7000222:
+      return ' The client secret has expired: create a new one and update auth.providers.microsoft.<env>.clientSecret.';
+    case 700016:
+      return ' Check auth.providers.microsoft.<env>.clientId and tenantId: the app is not registered in that tenant.';
+    case 90002:
+      return ' Check auth.providers.microsoft.<env>.tenantId and authority (the cloud).';
+    case 50105:
+      return ' An admin must assign this user (or a group of theirs) to the app in Enterprise applications.';
+    case 65001:
+      return ' An admin must grant consent to the app for the requested permissions.';
+    default:
+      return '';
+  }
+}
+
+function aadstsCode(description: string | undefined): number | undefined {
+  const m = /AADSTS(\d+)/.exec(description ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
 /**
- * Entra ID sign-in (authorization code flow with PKCE S256, state and nonce), validating the
- * ID token: signature against the tenant's keys, issuer, audience, expiry and nonce.
+ * Entra ID sign-in: authorization code flow with PKCE S256, state and nonce, and a validated
+ * ID token (see validateIdToken). Identity is `oid` + `tid`.
  *
  * The PKCE verifier and the OIDC nonce are derived with an HMAC from the nonce that Backstage
- * puts in `state` and binds to the browser with a cookie, so no server-side session is needed
- * and any replica that shares `auth.session.secret` (or `backend.auth.keys`) can finish a flow.
+ * puts in `state` and binds to the browser with a cookie, so no server-side session is needed;
+ * replicas that share `stateSecret` can finish each other's sign-ins.
  */
 export function createEntraAuthenticator(options: {
   emulator: EntraEmulatorService;
   logger: LoggerService;
 }) {
   return createOAuthAuthenticator<EntraContext, EntraAuthResult>({
-    defaultProfileTransform: async (
-      result: OAuthAuthenticatorResult<EntraAuthResult>,
-    ) => {
+    defaultProfileTransform: async (result: OAuthAuthenticatorResult<EntraAuthResult>) => {
       const c = result.fullProfile.claims;
       return {
         profile: {
@@ -97,191 +154,180 @@ export function createEntraAuthenticator(options: {
     initialize({ callbackUrl, config }) {
       const configuredClientId = config.getOptionalString('clientId');
       const configuredTenant = config.getOptionalString('tenantId');
-      const hmacKey =
-        config.getOptionalString('stateSecret') !== undefined
-          ? Buffer.from(config.getString('stateSecret'))
-          : randomBytes(32);
+      const stateSecret = config.getOptionalString('stateSecret');
+      const hmacKey = stateSecret ? Buffer.from(stateSecret) : randomBytes(32);
 
-      let settingsPromise: Promise<ProviderSettings> | undefined;
-      const settings = (): Promise<ProviderSettings> => {
-        settingsPromise ??= (async () => {
-          if (configuredClientId || configuredTenant) {
-            if (!configuredClientId || !configuredTenant) {
-              throw new Error(
-                'auth.providers.microsoft: clientId and tenantId must be configured together',
-              );
-            }
-            const clientSecret = config.getOptionalString('clientSecret');
-            if (!clientSecret) {
-              throw new Error(
-                'auth.providers.microsoft: clientSecret is required',
-              );
-            }
-            return {
-              authority: (
-                config.getOptionalString('authority') ?? PUBLIC_CLOUD
-              ).replace(/\/+$/, ''),
-              tenantId: configuredTenant,
-              clientId: configuredClientId,
-              clientSecret,
-              domainHint: config.getOptionalString('domainHint'),
-              viaEmulator: false,
-            };
-          }
-          if (!options.emulator.isEnabled()) {
-            throw new Error(
-              'auth.providers.microsoft: no clientId/tenantId configured and the built-in emulator is disabled',
-            );
-          }
-          const conn = await options.emulator.getConnection();
-          options.logger.info(
-            `Microsoft sign-in uses the built-in Entra ID emulator (tenant ${conn.tenantId}); set auth.providers.microsoft.<env>.clientId and tenantId for a real tenant`,
-          );
-          return {
-            authority: conn.authority,
-            tenantId: conn.tenantId,
-            clientId: conn.clientId,
-            clientSecret: conn.clientSecret,
-            domainHint: config.getOptionalString('domainHint'),
-            viaEmulator: true,
-          };
-        })().catch(e => {
-          settingsPromise = undefined;
-          throw e;
-        });
-        return settingsPromise;
-      };
-
-      let clientPromise: Promise<BaseClient> | undefined;
-      const client = (): Promise<BaseClient> => {
-        clientPromise ??= (async () => {
-          const s = await settings();
-          const issuer = await Issuer.discover(
-            `${s.authority}/${encodeURIComponent(
-              s.tenantId,
-            )}/v2.0/.well-known/openid-configuration`,
-          );
-          const c = new issuer.Client({
-            client_id: s.clientId,
-            client_secret: s.clientSecret,
-            redirect_uris: [callbackUrl],
-            response_types: ['code'],
-            token_endpoint_auth_method: 'client_secret_post',
-            id_token_signed_response_alg: 'RS256',
+      const once = <T>(fn: () => Promise<T>) => {
+        let p: Promise<T> | undefined;
+        return () => {
+          p ??= fn().catch(e => {
+            p = undefined;
+            throw e;
           });
-          c[custom.clock_tolerance] = CLOCK_TOLERANCE;
-          return c;
-        })().catch(e => {
-          clientPromise = undefined;
-          throw e;
-        });
-        return clientPromise;
+          return p;
+        };
       };
+
+      const settings = once(async (): Promise<ProviderSettings> => {
+        if (configuredClientId || configuredTenant) {
+          if (!configuredClientId || !configuredTenant) {
+            throw new Error('auth.providers.microsoft: clientId and tenantId must be configured together');
+          }
+          const clientSecret = config.getOptionalString('clientSecret');
+          if (!clientSecret) throw new Error('auth.providers.microsoft: clientSecret is required');
+          const authority = config.getOptionalString('authority') ?? 'public';
+          return {
+            authority: (AUTHORITIES[authority.toLowerCase()] ?? authority).replace(/\/+$/, ''),
+            tenantId: configuredTenant,
+            clientId: configuredClientId,
+            clientSecret,
+            domainHint: config.getOptionalString('domainHint'),
+            viaEmulator: false,
+          };
+        }
+        if (!options.emulator.isEnabled()) {
+          throw new Error(
+            'auth.providers.microsoft: no clientId/tenantId configured and the built-in emulator is disabled (gatehouse.emulator.enabled)',
+          );
+        }
+        const conn = await options.emulator.getConnection();
+        options.logger.info(
+          `Microsoft sign-in uses the built-in Entra ID emulator (tenant ${conn.tenantId}); set auth.providers.microsoft.<env>.clientId and tenantId for a real tenant`,
+        );
+        return {
+          authority: conn.authority,
+          tenantId: conn.tenantId,
+          clientId: conn.clientId,
+          clientSecret: conn.clientSecret,
+          domainHint: config.getOptionalString('domainHint'),
+          viaEmulator: true,
+        };
+      });
+
+      const metadata = once(async () => {
+        const s = await settings();
+        const url = `${s.authority}/${encodeURIComponent(s.tenantId)}/v2.0/.well-known/openid-configuration`;
+        const res = await fetch(url);
+        const body = (await res.json().catch(() => ({}))) as Metadata & { error_description?: string };
+        if (!res.ok) {
+          const code = aadstsCode(body.error_description);
+          throw new EntraSignInError(
+            'DISCOVERY_FAILED',
+            `Entra ID discovery failed at ${url}: ${body.error_description ?? res.status}${adviceFor(code, callbackUrl)}`,
+            code,
+          );
+        }
+        return { metadata: body, keys: createRemoteJWKSet(new URL(body.jwks_uri)) };
+      });
 
       return {
         callbackUrl: config.getOptionalString('callbackUrl') ?? callbackUrl,
         additionalScopes: readAdditionalScopes(config),
+        allowedTenants: config.getOptionalStringArray('allowedTenants') ?? [],
         settings,
-        client,
+        metadata,
         derive: (label, stateNonce) =>
-          createHmac('sha256', hmacKey)
-            .update(`${label}:${stateNonce}`)
-            .digest('base64url'),
+          createHmac('sha256', hmacKey).update(`${label}:${stateNonce}`).digest('base64url'),
       };
     },
 
     async start(input, ctx) {
-      const client = await ctx.client();
-      const s = await ctx.settings();
+      const [{ metadata }, s] = await Promise.all([ctx.metadata(), ctx.settings()]);
       const { nonce: stateNonce } = decodeOAuthState(input.state);
       const verifier = ctx.derive('pkce', stateNonce);
-      const scope = [
-        ...new Set([...input.scope.split(' '), ...ctx.additionalScopes]),
-      ]
+      const scope = [...new Set([...input.scope.split(' '), ...ctx.additionalScopes])]
         .filter(Boolean)
         .join(' ');
-      const url = client.authorizationUrl({
-        redirect_uri: ctx.callbackUrl,
+      const url = new URL(metadata.authorization_endpoint);
+      url.search = new URLSearchParams({
+        client_id: s.clientId,
         response_type: 'code',
+        redirect_uri: ctx.callbackUrl,
+        response_mode: 'query',
         scope,
         state: input.state,
         nonce: ctx.derive('nonce', stateNonce),
-        code_challenge: createHash('sha256')
-          .update(verifier)
-          .digest('base64url'),
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
         code_challenge_method: 'S256',
         ...(s.domainHint ? { domain_hint: s.domainHint } : {}),
-      });
-      return { url };
+      }).toString();
+      return { url: url.toString() };
     },
 
     async authenticate(input, ctx) {
-      const client = await ctx.client();
-      const params = client.callbackParams(input.req);
-      if (params.error) {
-        throw new Error(
-          `Entra ID refused the sign-in: ${params.error}: ${
-            params.error_description ?? ''
-          }`.trim(),
+      const query = input.req.query as Record<string, string | undefined>;
+      if (query.error) {
+        const code = aadstsCode(query.error_description);
+        throw new EntraSignInError(
+          query.error,
+          `Entra ID refused the sign-in: ${query.error_description ?? query.error}${adviceFor(code, ctx.callbackUrl)}`,
+          code,
         );
       }
-      if (!params.state)
-        throw new Error('Missing state in the sign-in callback');
-      const { nonce: stateNonce } = decodeOAuthState(params.state);
-      let tokens: TokenSet;
-      try {
-        tokens = await client.callback(ctx.callbackUrl, params, {
-          state: params.state,
-          nonce: ctx.derive('nonce', stateNonce),
-          code_verifier: ctx.derive('pkce', stateNonce),
-          response_type: 'code',
-        });
-      } catch (e) {
-        throw describeTokenError(e, ctx.callbackUrl);
-      }
-      return toResult(tokens, await ctx.settings());
+      if (!query.state) throw new EntraSignInError('invalid_request', 'Missing state in the sign-in callback');
+      if (!query.code) throw new EntraSignInError('invalid_request', 'Missing code in the sign-in callback');
+      const { nonce: stateNonce } = decodeOAuthState(query.state);
+      const tokens = await tokenRequest(ctx, {
+        grant_type: 'authorization_code',
+        code: query.code,
+        redirect_uri: ctx.callbackUrl,
+        code_verifier: ctx.derive('pkce', stateNonce),
+      });
+      return toResult(ctx, tokens, ctx.derive('nonce', stateNonce));
     },
 
     async refresh(input, ctx) {
-      const client = await ctx.client();
-      let tokens: TokenSet;
-      try {
-        tokens = await client.refresh(input.refreshToken, {
-          exchangeBody: { scope: input.scope },
-        });
-      } catch (e) {
-        throw describeTokenError(e, ctx.callbackUrl);
-      }
-      return toResult(tokens, await ctx.settings());
+      const tokens = await tokenRequest(ctx, {
+        grant_type: 'refresh_token',
+        refresh_token: input.refreshToken,
+        scope: input.scope,
+      });
+      return toResult(ctx, tokens, undefined);
     },
 
     async logout(_input, ctx) {
-      const client = await ctx.client();
-      const endSession = client.issuer.metadata.end_session_endpoint;
-      return endSession ? { logoutUrl: endSession } : undefined;
+      const { metadata } = await ctx.metadata();
+      return metadata.end_session_endpoint ? { logoutUrl: metadata.end_session_endpoint } : undefined;
     },
   });
 }
 
-function toResult(
-  tokens: TokenSet,
-  settings: ProviderSettings,
-): OAuthAuthenticatorResult<EntraAuthResult> {
-  if (!tokens.id_token)
-    throw new Error('Entra ID returned no ID token; request the openid scope');
-  // openid-client has checked signature, iss, aud, azp, exp/iat (with leeway) and nonce.
-  const claims = tokens.claims() as unknown as EntraClaims;
-  if (!claims.oid || !claims.tid)
-    throw new Error('The ID token has no oid or tid claim');
-  if (
-    !settings.viaEmulator &&
-    /^[0-9a-f-]{36}$/i.test(settings.tenantId) &&
-    claims.tid !== settings.tenantId.toLowerCase()
-  ) {
-    throw new Error(
-      `The ID token is from tenant ${claims.tid}, not ${settings.tenantId}`,
+async function tokenRequest(ctx: EntraContext, params: Record<string, string>): Promise<TokenResponse> {
+  const [{ metadata }, s] = await Promise.all([ctx.metadata(), ctx.settings()]);
+  const res = await fetch(metadata.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ ...params, client_id: s.clientId, client_secret: s.clientSecret }),
+  });
+  const body = (await res.json().catch(() => ({}))) as TokenResponse & {
+    error?: string;
+    error_description?: string;
+  };
+  if (!res.ok) {
+    const code = aadstsCode(body.error_description);
+    throw new EntraSignInError(
+      body.error ?? 'token_error',
+      `Entra ID refused the token request: ${body.error_description ?? res.status}${adviceFor(code, ctx.callbackUrl)}`,
+      code,
     );
   }
+  return body;
+}
+
+async function toResult(
+  ctx: EntraContext,
+  tokens: TokenResponse,
+  nonce: string | undefined,
+): Promise<OAuthAuthenticatorResult<EntraAuthResult>> {
+  if (!tokens.id_token) throw new EntraSignInError('no_id_token', 'Entra ID returned no ID token; request the openid scope');
+  const [{ metadata, keys }, s] = await Promise.all([ctx.metadata(), ctx.settings()]);
+  const claims = await validateIdToken(tokens.id_token, keys, {
+    issuer: metadata.issuer,
+    clientId: s.clientId,
+    allowedTenants: ctx.allowedTenants,
+    nonce,
+    clockToleranceSeconds: CLOCK_TOLERANCE,
+  });
   return {
     fullProfile: { claims },
     session: {
@@ -293,20 +339,4 @@ function toResult(
       refreshToken: tokens.refresh_token,
     },
   };
-}
-
-function describeTokenError(e: unknown, callbackUrl: string): Error {
-  if (e instanceof errors.OPError) {
-    const description = e.error_description ?? e.message;
-    const hint = /AADSTS50011/.test(description)
-      ? ` Register this exact redirect URI on the app registration: ${callbackUrl}`
-      : '';
-    return new Error(
-      `Entra ID refused the token request: ${e.error}: ${description}${hint}`,
-    );
-  }
-  if (e instanceof errors.RPError) {
-    return new Error(`The ID token from Entra ID was rejected: ${e.message}`);
-  }
-  return e as Error;
 }
