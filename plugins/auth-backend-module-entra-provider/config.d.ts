@@ -19,11 +19,17 @@ export interface Config {
           /** The Directory (tenant) ID, a GUID, or a verified domain of the tenant. */
           tenantId?: string;
           /**
-           * The authority host. Default `https://login.microsoftonline.com` (public cloud);
-           * `https://login.microsoftonline.us` (US Government), `https://login.chinacloudapi.cn`
-           * (China), or any URL (an emulator).
+           * The authority host, or a cloud name: `public` (default,
+           * `https://login.microsoftonline.com`), `usgovernment`
+           * (`https://login.microsoftonline.us`), `china` (`https://login.chinacloudapi.cn`),
+           * or any URL (an emulator).
            */
           authority?: string;
+          /**
+           * For a multi-tenant app (`tenantId: organizations` or `common`): the tenant ids whose
+           * users may sign in. Empty: any tenant. A single tenant pins the issuer instead.
+           */
+          allowedTenants?: string[];
           /** Sent as `domain_hint` to skip Entra's account discovery. */
           domainHint?: string;
           /** Scopes requested besides `openid profile email offline_access User.Read`. */

@@ -60,7 +60,10 @@ const BASE_COSTS: Record<string, number> = {
  * transitive members 5, list applications and a user's (transitive) groups 2, other reads 1;
  * `$select` takes one off, `$top` under 20 takes one off, `$expand` adds one; at least 1.
  */
-export function resourceUnitCost(route: string, query: URLSearchParams): number {
+export function resourceUnitCost(
+  route: string,
+  query: URLSearchParams,
+): number {
   let cost = BASE_COSTS[route] ?? 1;
   if (query.has('$select')) cost -= 1;
   const top = Number(query.get('$top') ?? NaN);
@@ -78,33 +81,57 @@ export function validateFaultSettings(input: unknown): string[] {
     return ['the body must be a JSON object'];
   }
   const problems: string[] = [];
-  const allowed = ['latencyMs', 'rate429', 'rate503', 'routes', 'retryAfterSeconds', 'throttling', 'budgetOverride'];
+  const allowed = [
+    'latencyMs',
+    'rate429',
+    'rate503',
+    'routes',
+    'retryAfterSeconds',
+    'throttling',
+    'budgetOverride',
+  ];
   const body = input as Record<string, unknown>;
   const unknown = Object.keys(body).filter(k => !allowed.includes(k));
   if (unknown.length) problems.push(`unknown settings: ${unknown.join(', ')}`);
   const number = (key: string, min: number, max: number, integer = false) => {
     if (!(key in body)) return;
     const v = body[key];
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
-      problems.push(`${key} must be ${integer ? 'an integer' : 'a number'} between ${min} and ${max}`);
+    if (
+      typeof v !== 'number' ||
+      !Number.isFinite(v) ||
+      v < min ||
+      v > max ||
+      (integer && !Number.isInteger(v))
+    ) {
+      problems.push(
+        `${key} must be ${
+          integer ? 'an integer' : 'a number'
+        } between ${min} and ${max}`,
+      );
     }
   };
   number('latencyMs', 0, 60_000);
   number('rate429', 0, 1);
   number('rate503', 0, 1);
   number('retryAfterSeconds', 0, 3600, true);
-  if ('budgetOverride' in body && body.budgetOverride !== null) number('budgetOverride', 1, 1_000_000, true);
+  if ('budgetOverride' in body && body.budgetOverride !== null)
+    number('budgetOverride', 1, 1_000_000, true);
   if ('rate429' in body && 'rate503' in body && !problems.length) {
-    if ((body.rate429 as number) + (body.rate503 as number) > 1) problems.push('rate429 + rate503 must not exceed 1');
+    if ((body.rate429 as number) + (body.rate503 as number) > 1)
+      problems.push('rate429 + rate503 must not exceed 1');
   }
-  if ('throttling' in body && typeof body.throttling !== 'boolean') problems.push('throttling must be true or false');
+  if ('throttling' in body && typeof body.throttling !== 'boolean')
+    problems.push('throttling must be true or false');
   if ('routes' in body && body.routes !== null) {
-    if (typeof body.routes !== 'string') problems.push('routes must be a regular expression (a string)');
+    if (typeof body.routes !== 'string')
+      problems.push('routes must be a regular expression (a string)');
     else {
       try {
         new RegExp(body.routes);
       } catch (e) {
-        problems.push(`routes is not a valid regular expression: ${(e as Error).message}`);
+        problems.push(
+          `routes is not a valid regular expression: ${(e as Error).message}`,
+        );
       }
     }
   }
@@ -140,12 +167,16 @@ export class FaultInjector {
   }
 
   /** An injected error for this route, if the dice say so. */
-  injectedError(route: string): { status: 429 | 503; retryAfter: number } | undefined {
+  injectedError(
+    route: string,
+  ): { status: 429 | 503; retryAfter: number } | undefined {
     const s = this.settings;
     if (s.routes && !new RegExp(s.routes).test(route)) return undefined;
     const roll = (s.random ?? Math.random)();
-    if (roll < s.rate429) return { status: 429, retryAfter: s.retryAfterSeconds };
-    if (roll < s.rate429 + s.rate503) return { status: 503, retryAfter: s.retryAfterSeconds };
+    if (roll < s.rate429)
+      return { status: 429, retryAfter: s.retryAfterSeconds };
+    if (roll < s.rate429 + s.rate503)
+      return { status: 503, retryAfter: s.retryAfterSeconds };
     return undefined;
   }
 
@@ -159,14 +190,16 @@ export class FaultInjector {
     userCount: number,
     nowMs: number,
   ): { ok: true; usedShare: number } | { ok: false; retryAfter: number } {
-    const budget = this.settings.budgetOverride ?? budgetForTenantSize(userCount);
+    const budget =
+      this.settings.budgetOverride ?? budgetForTenantSize(userCount);
     if (!this.settings.throttling) return { ok: true, usedShare: 0 };
     let entries = this.spent.get(key);
     if (!entries) {
       entries = [];
       this.spent.set(key, entries);
     }
-    while (entries.length && entries[0].at <= nowMs - WINDOW_MS) entries.shift();
+    while (entries.length && entries[0].at <= nowMs - WINDOW_MS)
+      entries.shift();
     const used = entries.reduce((sum, e) => sum + e.ru, 0);
     if (used + cost > budget) {
       // Wait until enough of the window has slid out to fit this request.
@@ -177,7 +210,10 @@ export class FaultInjector {
         until = e.at + WINDOW_MS;
         if (used - freed + cost <= budget) break;
       }
-      return { ok: false, retryAfter: Math.max(1, Math.ceil((until - nowMs) / 1000)) };
+      return {
+        ok: false,
+        retryAfter: Math.max(1, Math.ceil((until - nowMs) / 1000)),
+      };
     }
     entries.push({ at: nowMs, ru: cost });
     return { ok: true, usedShare: (used + cost) / budget };
@@ -197,7 +233,10 @@ export class FaultInjector {
   /** Requests, resource units and statuses per route since the last reset. */
   snapshot(): Record<string, RouteCounter> {
     return Object.fromEntries(
-      [...this.counters].map(([k, v]) => [k, { ...v, statuses: { ...v.statuses } }]),
+      [...this.counters].map(([k, v]) => [
+        k,
+        { ...v, statuses: { ...v.statuses } },
+      ]),
     );
   }
 

@@ -1,5 +1,9 @@
 import { stableGuid } from './tenant/loadTenants';
-import { EmulatedGroup, EmulatedTenantData, EmulatedUser } from './tenant/types';
+import {
+  EmulatedGroup,
+  EmulatedTenantData,
+  EmulatedUser,
+} from './tenant/types';
 
 /** The shape of a synthetic tenant for benchmarks. */
 export interface GeneratorOptions {
@@ -30,8 +34,42 @@ function prng(seed: number): () => number {
   };
 }
 
-const FIRST = ['Alex', 'Sam', 'Jo', 'Kim', 'Lee', 'Max', 'Noor', 'Ola', 'Pat', 'Ravi', 'Sky', 'Tove', 'Uma', 'Vik', 'Wen', 'Yara'];
-const LAST = ['Berg', 'Costa', 'Diaz', 'Eklund', 'Fischer', 'Garcia', 'Haddad', 'Ito', 'Jensen', 'Kowalski', 'Lind', 'Moreau', 'Nakamura', 'Okafor', 'Patel', 'Quinn'];
+const FIRST = [
+  'Alex',
+  'Sam',
+  'Jo',
+  'Kim',
+  'Lee',
+  'Max',
+  'Noor',
+  'Ola',
+  'Pat',
+  'Ravi',
+  'Sky',
+  'Tove',
+  'Uma',
+  'Vik',
+  'Wen',
+  'Yara',
+];
+const LAST = [
+  'Berg',
+  'Costa',
+  'Diaz',
+  'Eklund',
+  'Fischer',
+  'Garcia',
+  'Haddad',
+  'Ito',
+  'Jensen',
+  'Kowalski',
+  'Lind',
+  'Moreau',
+  'Nakamura',
+  'Okafor',
+  'Patel',
+  'Quinn',
+];
 
 /**
  * Generates a synthetic tenant: users, groups nested to a depth, skewed membership (a Zipf-like
@@ -40,7 +78,14 @@ const LAST = ['Berg', 'Costa', 'Diaz', 'Eklund', 'Fischer', 'Garcia', 'Haddad', 
 export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
   const rand = prng(options.seed ?? 42);
   const domain = options.domain ?? 'synthetic.example';
-  const tenantId = options.tenantId ?? stableGuid('synthetic', domain, String(options.users), String(options.groups));
+  const tenantId =
+    options.tenantId ??
+    stableGuid(
+      'synthetic',
+      domain,
+      String(options.users),
+      String(options.groups),
+    );
   const depth = options.nestingDepth ?? 3;
   const perUser = options.membershipsPerUser ?? 3;
   const largeGroups = Math.min(options.largeGroups ?? 0, options.groups);
@@ -100,7 +145,8 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
     const size = Math.min(users.length, 1000 + Math.floor(rand() * 1500));
     const start = Math.floor(rand() * users.length);
     const members = groups[j].members;
-    for (let k = 0; k < size; k++) members.push(users[(start + k) % users.length].id);
+    for (let k = 0; k < size; k++)
+      members.push(users[(start + k) % users.length].id);
   }
 
   // Skewed membership for the rest: group index drawn from a power law.
@@ -109,7 +155,10 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
       const n = Math.max(1, Math.round(perUser * (0.5 + rand())));
       const chosen = new Set<number>();
       for (let k = 0; k < n; k++) {
-        const j = Math.min(groups.length - 1, Math.floor(groups.length * Math.pow(rand(), 2.5)));
+        const j = Math.min(
+          groups.length - 1,
+          Math.floor(groups.length * Math.pow(rand(), 2.5)),
+        );
         chosen.add(j);
       }
       for (const j of chosen) {

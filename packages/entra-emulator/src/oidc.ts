@@ -1,30 +1,44 @@
 import express, { Request, Response, Router } from 'express';
 import { createHash, randomBytes } from 'node:crypto';
-import { decodeProtectedHeader, importJWK, importSPKI, JWK, jwtVerify, KeyLike } from 'jose';
-import { Emulator } from './Emulator';
+import {
+  decodeJwt,
+  decodeProtectedHeader,
+  importJWK,
+  importSPKI,
+  JWK,
+  jwtVerify,
+  KeyLike,
+} from 'jose';
+import { Emulator, GRAPH_APP_ID, GRAPH_RESOURCE } from './Emulator';
 import { aadsts, AadstsError } from './errors';
 import { errorPage, signInPage, signedOutPage } from './pages';
 import { TenantStore } from './tenant/TenantStore';
 import { EmulatedApplication } from './tenant/types';
 import { sha256Hex } from './tenant/loadTenants';
 import {
+  BearerTokenError,
   createAccessToken,
   createIdToken,
   isAssigned,
   parseScopes,
   ScopeRequest,
+  verifyBearer,
 } from './tokens';
 
 const SESSION_COOKIE = 'emulator_sso';
 const PSEUDO_TENANTS = new Set(['common', 'organizations']);
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
+type ResponseMode = 'query' | 'fragment' | 'form_post';
+const RESPONSE_MODES: ResponseMode[] = ['query', 'fragment', 'form_post'];
+const OIDC_SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+
 interface AuthorizeTransaction {
   tenantSegment: string;
   app: EmulatedApplication;
   tenants: TenantStore[];
   redirectUri: string;
-  responseMode: 'query' | 'form_post';
+  responseMode: ResponseMode;
   state?: string;
   nonce?: string;
   scopes: string[];
@@ -158,7 +172,11 @@ export function createOidcRouter(emulator: Emulator): Router {
       return;
     }
     const url = new URL(txn.redirectUri);
-    for (const [k, v] of Object.entries(all)) url.searchParams.set(k, v);
+    if (txn.responseMode === 'fragment') {
+      url.hash = new URLSearchParams(all).toString();
+    } else {
+      for (const [k, v] of Object.entries(all)) url.searchParams.set(k, v);
+    }
     res.redirect(302, url.toString());
   };
 
@@ -232,8 +250,17 @@ export function createOidcRouter(emulator: Emulator): Router {
       showError(res, aadsts.redirectMismatch(redirectUri, app.appId));
       return;
     }
-    const responseMode = q.response_mode === 'form_post' ? 'form_post' : 'query';
-    const base = { redirectUri, responseMode, state: q.state } as const;
+    const requestedMode = q.response_mode ?? 'query';
+    const responseMode = RESPONSE_MODES.find(m => m === requestedMode);
+    if (!responseMode) {
+      redirectError(
+        res,
+        { redirectUri, responseMode: 'query', state: q.state },
+        aadsts.unsupportedResponseMode(requestedMode),
+      );
+      return;
+    }
+    const base = { redirectUri, responseMode, state: q.state };
     if (!q.response_type) {
       redirectError(res, base, aadsts.missingParameter('response_type'));
       return;
@@ -248,7 +275,13 @@ export function createOidcRouter(emulator: Emulator): Router {
     }
     const scopeRequest = parseScopes(q.scope, home!);
     if ('error' in scopeRequest) {
-      redirectError(res, base, scopeRequest.error.includes(',') ? aadsts.multipleResources() : aadsts.invalidResource(scopeRequest.error));
+      redirectError(
+        res,
+        base,
+        scopeRequest.error.includes(',')
+          ? aadsts.multipleResources(q.scope)
+          : aadsts.invalidResource(scopeRequest.error, home!.displayName),
+      );
       return;
     }
     if (scopeRequest.resource === 'graph') {
@@ -256,11 +289,30 @@ export function createOidcRouter(emulator: Emulator): Router {
         p => p !== '.default' && !app.graphDelegatedPermissions.includes(p),
       );
       if (missing.length) {
-        redirectError(res, base, aadsts.consentRequired(app.appId, app.displayName));
+        redirectError(
+          res,
+          base,
+          aadsts.consentRequired(app.appId, app.displayName, 'consent_required'),
+        );
         return;
       }
     }
     const method = q.code_challenge ? q.code_challenge_method ?? 'plain' : undefined;
+    if (method !== undefined && method !== 'S256' && method !== 'plain') {
+      redirectError(res, base, aadsts.pkceMethodUnknown(method));
+      return;
+    }
+    // An S256 challenge is the base64url of a SHA-256 digest: 43 characters. A plain one is
+    // the verifier itself: 43 to 128 characters (RFC 7636).
+    if (
+      q.code_challenge &&
+      (method === 'S256'
+        ? !/^[A-Za-z0-9_-]{43}$/.test(q.code_challenge)
+        : !/^[A-Za-z0-9._~-]{43,128}$/.test(q.code_challenge))
+    ) {
+      redirectError(res, base, aadsts.pkceChallengeSize());
+      return;
+    }
     if (app.requirePkce) {
       if (!q.code_challenge) {
         redirectError(res, base, aadsts.pkceRequired());
@@ -303,7 +355,12 @@ export function createOidcRouter(emulator: Emulator): Router {
     if (sessionTenant && sessionUser && hintMatches && !interactive) {
       const refusal = userRefusal(sessionTenant, app, sessionUser.id);
       if (refusal) {
-        showError(res, refusal);
+        // A silent request never shows a page: the refusal goes back to the app.
+        if (txn.prompt === 'none') {
+          redirectError(res, base, refusal.withError('interaction_required'));
+        } else {
+          showError(res, refusal);
+        }
         return;
       }
       issueCodeAndRedirect(res, txn, sessionTenant, sessionUser.id);
@@ -327,7 +384,7 @@ export function createOidcRouter(emulator: Emulator): Router {
     const { txn: id, user: userId } = req.body as Record<string, string>;
     const txn = id ? transactions.get(id) : undefined;
     if (!txn || txn.expiresAt < emulator.nowSeconds()) {
-      showError(res, new AadstsError(50058, 'invalid_request', 'The sign-in request expired or was already used. Start the sign-in again from the application.'));
+      showError(res, aadsts.flowExpired());
       return;
     }
     const tenant = txn.tenants.find(t => t.getUser(userId ?? ''));
@@ -351,13 +408,28 @@ export function createOidcRouter(emulator: Emulator): Router {
 
   // Logout ------------------------------------------------------------------------------
 
-  router.get('/:tenant/oauth2/v2.0/logout', (req, res) => {
-    const q = req.query as Record<string, string>;
+  const handleLogout = (req: Request, res: Response) => {
+    const q = {
+      ...(req.query as Record<string, string>),
+      ...((req.body as Record<string, string>) ?? {}),
+    };
     emulator.endSession(cookies(req)[SESSION_COOKIE]);
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     const target = q.post_logout_redirect_uri;
     const tenants = tenantsFor(req.params.tenant) ?? [];
-    const apps = tenants.flatMap(t => t.applications).filter(a => !q.client_id || a.appId === q.client_id);
+    // The app is named by client_id, or by the audience of the ID token it hands back.
+    let clientId: string | undefined = q.client_id;
+    if (!clientId && q.id_token_hint) {
+      try {
+        const aud = decodeJwt(q.id_token_hint).aud;
+        clientId = Array.isArray(aud) ? aud[0] : aud;
+      } catch {
+        clientId = undefined;
+      }
+    }
+    const apps = tenants
+      .flatMap(t => t.applications)
+      .filter(a => !clientId || a.appId === clientId);
     const allowed = target && apps.some(a => [...a.redirectUris, ...a.logoutUris].some(r => redirectUriMatches(r, target)));
     if (allowed) {
       const url = new URL(target);
@@ -366,7 +438,54 @@ export function createOidcRouter(emulator: Emulator): Router {
       return;
     }
     res.status(200).type('html').send(signedOutPage());
-  });
+  };
+
+  router.get('/:tenant/oauth2/v2.0/logout', handleLogout);
+  router.post('/:tenant/oauth2/v2.0/logout', form, handleLogout);
+
+  // UserInfo (Entra serves it from Graph: https://graph.microsoft.com/oidc/userinfo) ----------
+
+  const handleUserInfo = async (req: Request, res: Response) => {
+    try {
+      const token = await verifyBearer(emulator, req.headers.authorization, [
+        GRAPH_RESOURCE,
+        GRAPH_APP_ID,
+        `${GRAPH_RESOURCE}/`,
+      ]);
+      const tenant = emulator.tenants.get(String(token.tid));
+      const user = token.idtyp === 'user' ? tenant?.getUser(String(token.oid)) : undefined;
+      if (!user) {
+        throw new BearerTokenError(
+          'InvalidAuthenticationToken',
+          'The token does not belong to a signed-in user.',
+        );
+      }
+      const scopes = String(token.scp ?? '').split(' ');
+      const info: Record<string, unknown> = { sub: token.sub };
+      if (scopes.includes('profile')) {
+        info.name = user.displayName;
+        if (user.givenName) info.given_name = user.givenName;
+        if (user.surname) info.family_name = user.surname;
+        info.picture = `${emulator.graphBaseUrl}/me/photo/$value`;
+      }
+      if (scopes.includes('email') && user.mail) info.email = user.mail;
+      res.set('Cache-Control', 'no-store').json(info);
+    } catch (e) {
+      if (!(e instanceof BearerTokenError)) throw e;
+      res
+        .status(401)
+        .set('WWW-Authenticate', `Bearer error="invalid_token"`)
+        .json({
+          error: {
+            code: e.graphCode,
+            message: e.message,
+            innerError: { date: emulator.clock.now().toISOString() },
+          },
+        });
+    }
+  };
+  router.get('/oidc/userinfo', handleUserInfo);
+  router.post('/oidc/userinfo', handleUserInfo);
 
   // Token endpoint ------------------------------------------------------------------------
 
@@ -375,9 +494,19 @@ export function createOidcRouter(emulator: Emulator): Router {
       const body = { ...((req.body as Record<string, string>) ?? {}) };
       const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
       if (basic) {
-        const [id, secret] = Buffer.from(basic[1], 'base64').toString('utf8').split(':');
-        body.client_id ??= decodeURIComponent(id);
-        body.client_secret ??= decodeURIComponent(secret ?? '');
+        // RFC 6749 2.3.1: form-encoded id and secret, joined by the first colon.
+        const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+        const colon = decoded.indexOf(':');
+        const formDecode = (v: string) => {
+          try {
+            return decodeURIComponent(v.replace(/\+/g, ' '));
+          } catch {
+            return v;
+          }
+        };
+        if (colon < 0) throw aadsts.missingClientAuth();
+        body.client_id ??= formDecode(decoded.slice(0, colon));
+        body.client_secret ??= formDecode(decoded.slice(colon + 1));
       }
       const segment = req.params.tenant;
       const tenants = tenantsFor(segment);
@@ -396,14 +525,16 @@ export function createOidcRouter(emulator: Emulator): Router {
 
       switch (body.grant_type) {
         case 'authorization_code':
-          res.set('Cache-Control', 'no-store').json(await redeemCode(emulator, app, body));
+          res.set('Cache-Control', 'no-store').json(await redeemCode(emulator, tenants, app, body));
           return;
         case 'refresh_token':
-          res.set('Cache-Control', 'no-store').json(await redeemRefreshToken(emulator, app, body));
+          res.set('Cache-Control', 'no-store').json(await redeemRefreshToken(emulator, tenants, app, body));
           return;
         case 'client_credentials': {
-          const tenant = PSEUDO_TENANTS.has(segment.toLowerCase()) ? home! : tenants[0];
-          res.set('Cache-Control', 'no-store').json(await clientCredentials(emulator, tenant, app, body));
+          // An app token names its tenant: /common cannot, /organizations does not say which.
+          if (segment.toLowerCase() === 'common') throw aadsts.grantNotOnCommon();
+          if (PSEUDO_TENANTS.has(segment.toLowerCase())) throw aadsts.noTenantRealm();
+          res.set('Cache-Control', 'no-store').json(await clientCredentials(emulator, tenants[0], app, body));
           return;
         }
         default:
@@ -478,9 +609,8 @@ async function verifyClientAssertion(
     }
     try {
       const { payload } = await jwtVerify(assertion, key, { currentDate: now, algorithms: [header.alg] });
-      if (payload.iss !== app.appId || payload.sub !== app.appId) {
-        throw aadsts.assertionInvalid(`The 'iss' and 'sub' claims must be the client id '${app.appId}'.`);
-      }
+      if (payload.iss !== payload.sub) throw aadsts.assertionIssuerMismatch();
+      if (payload.iss !== app.appId) throw aadsts.assertionOtherClient(app.appId);
       const auds = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
       if (!auds.some(a => tokenEndpoints.includes(String(a)))) {
         throw aadsts.assertionInvalid(`The 'aud' claim must be the token endpoint '${tokenEndpoints[0]}'.`);
@@ -504,6 +634,28 @@ function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
+/** Parses delegated scopes for a token request and refuses what the tenant has not consented to. */
+function checkDelegatedScopes(
+  tenant: TenantStore,
+  app: EmulatedApplication,
+  scopes: string[],
+): ScopeRequest {
+  const scope = scopes.join(' ');
+  const request = parseScopes(scope, tenant);
+  if ('error' in request) {
+    throw request.error.includes(',')
+      ? aadsts.multipleResources(scope)
+      : aadsts.invalidResource(request.error, tenant.displayName);
+  }
+  if (request.resource === 'graph') {
+    const missing = request.permissions.filter(
+      p => p !== '.default' && !app.graphDelegatedPermissions.includes(p),
+    );
+    if (missing.length) throw aadsts.consentRequired(app.appId, app.displayName);
+  }
+  return request;
+}
+
 async function tokenResponse(
   emulator: Emulator,
   tenant: TenantStore,
@@ -515,11 +667,16 @@ async function tokenResponse(
   const user = tenant.getUser(userId);
   if (!user) throw aadsts.codeInvalid();
   if (!user.accountEnabled) throw aadsts.userDisabled();
-  const request = parseScopes(scopes.join(' '), tenant) as ScopeRequest;
+  const request = checkDelegatedScopes(tenant, app, scopes);
   const permissions = request.permissions.length
-    ? request.permissions.flatMap(p => (p === '.default' ? app.graphDelegatedPermissions.filter(x => !['openid', 'profile', 'email', 'offline_access'].includes(x)) : [p]))
+    ? request.permissions.flatMap(p => (p === '.default' ? app.graphDelegatedPermissions.filter(x => !OIDC_SCOPES.includes(x)) : [p]))
     : ['User.Read'];
-  const access = await createAccessToken(emulator, tenant, app, request.resource, { user, scp: permissions });
+  // Graph tokens carry the OpenID scopes too (scp "openid profile email User.Read").
+  const scp =
+    request.resource === 'graph'
+      ? [...request.oidc.filter(x => x !== 'offline_access'), ...permissions]
+      : permissions;
+  const access = await createAccessToken(emulator, tenant, app, request.resource, { user, scp });
   const out: Record<string, unknown> = {
     token_type: 'Bearer',
     scope: [...new Set([...permissions.map(p => (request.resource === 'graph' ? p : `api://${request.resource}/${p}`)), ...request.oidc])].join(' '),
@@ -536,15 +693,23 @@ async function tokenResponse(
   return out;
 }
 
-async function redeemCode(emulator: Emulator, app: EmulatedApplication, body: Record<string, string>) {
+async function redeemCode(
+  emulator: Emulator,
+  tenants: TenantStore[],
+  app: EmulatedApplication,
+  body: Record<string, string>,
+) {
   if (!body.code) throw aadsts.missingParameter('code');
   const code = emulator.getCode(body.code);
   if (!code) throw aadsts.codeInvalid();
   if (code.clientId !== app.appId) throw aadsts.codeOtherClient();
+  if (!tenants.some(t => t.id === code.tenantId)) throw aadsts.codeOtherTenant();
   if (code.redeemed) throw aadsts.codeRedeemed();
   if (code.expiresAt <= emulator.nowSeconds()) throw aadsts.codeExpired();
   if (!body.redirect_uri) throw aadsts.missingParameter('redirect_uri');
-  if (body.redirect_uri !== code.redirectUri) throw aadsts.codeRedirectMismatch();
+  if (body.redirect_uri !== code.redirectUri) {
+    throw aadsts.codeRedirectMismatch(body.redirect_uri, code.redirectUri);
+  }
   if (code.codeChallenge) {
     if (!body.code_verifier) throw aadsts.verifierMissing();
     const expected = code.codeChallengeMethod === 'S256' ? s256(body.code_verifier) : body.code_verifier;
@@ -555,14 +720,25 @@ async function redeemCode(emulator: Emulator, app: EmulatedApplication, body: Re
   return tokenResponse(emulator, tenant, app, code.userId, code.scopes, code.nonce);
 }
 
-async function redeemRefreshToken(emulator: Emulator, app: EmulatedApplication, body: Record<string, string>) {
+async function redeemRefreshToken(
+  emulator: Emulator,
+  tenants: TenantStore[],
+  app: EmulatedApplication,
+  body: Record<string, string>,
+) {
   if (!body.refresh_token) throw aadsts.missingParameter('refresh_token');
   const grant = emulator.getRefreshGrant(body.refresh_token);
   if (!grant) throw aadsts.codeInvalid();
-  if (grant.clientId !== app.appId) throw aadsts.codeOtherClient();
+  if (grant.clientId !== app.appId) throw aadsts.refreshOtherClient();
+  if (!tenants.some(t => t.id === grant.tenantId)) throw aadsts.refreshOtherTenant();
   if (grant.expiresAt <= emulator.nowSeconds()) throw aadsts.refreshExpired();
   const tenant = emulator.tenants.get(grant.tenantId)!;
-  const scopes = body.scope ? body.scope.split(/\s+/).filter(Boolean) : grant.scopes;
+  // A refresh may ask for other resource scopes (consent still applies); the OpenID scopes of
+  // the sign-in carry over, so the app keeps getting an ID token and a new refresh token.
+  const requested = body.scope ? body.scope.split(/\s+/).filter(Boolean) : grant.scopes;
+  const scopes = [
+    ...new Set([...requested, ...grant.scopes.filter(s => OIDC_SCOPES.includes(s))]),
+  ];
   return tokenResponse(emulator, tenant, app, grant.userId, scopes);
 }
 
@@ -576,7 +752,7 @@ async function clientCredentials(
   const scopes = body.scope.split(/\s+/).filter(Boolean);
   if (scopes.length !== 1 || !scopes[0].endsWith('/.default')) throw aadsts.defaultScopeRequired(body.scope);
   const request = parseScopes(scopes[0], tenant);
-  if ('error' in request) throw aadsts.invalidResource(request.error);
+  if ('error' in request) throw aadsts.invalidResource(request.error, tenant.displayName);
   const roles = request.resource === 'graph' ? app.graphApplicationPermissions : [];
   const access = await createAccessToken(emulator, tenant, app, request.resource, { roles });
   return {

@@ -27,7 +27,10 @@ export interface StartEmulatorOptions extends Partial<EmulatorOptions> {
 }
 
 /** Builds the HTTP app: Entra ID endpoints at `/{tenant}/...`, Graph at `/v1.0`, admin at `/_emulator`. */
-export function createEmulatorApp(emulator: Emulator, graph: GraphService): Express {
+export function createEmulatorApp(
+  emulator: Emulator,
+  graph: GraphService,
+): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -56,7 +59,9 @@ export function createEmulatorApp(emulator: Emulator, graph: GraphService): Expr
       query: url.searchParams,
       headers: {
         authorization: req.headers.authorization,
-        'client-request-id': req.headers['client-request-id'] as string | undefined,
+        'client-request-id': req.headers['client-request-id'] as
+          | string
+          | undefined,
       },
       body: req.body,
     });
@@ -102,7 +107,9 @@ export function createEmulatorApp(emulator: Emulator, graph: GraphService): Expr
     res.json({ kid: await emulator.keys.rotate() });
   });
   const adminBodyError: ErrorRequestHandler = (err, _req, res, _next) => {
-    res.status(400).json({ error: `the body is not valid JSON: ${(err as Error).message}` });
+    res
+      .status(400)
+      .json({ error: `the body is not valid JSON: ${(err as Error).message}` });
   };
   admin.use(adminBodyError);
   app.use('/_emulator', admin);
@@ -110,14 +117,21 @@ export function createEmulatorApp(emulator: Emulator, graph: GraphService): Expr
   app.use(createOidcRouter(emulator));
 
   app.use((req, res) => {
-    res.status(404).json({ error: 'not_found', error_description: `No emulator endpoint at ${req.method} ${req.path}` });
+    res.status(404).json({
+      error: 'not_found',
+      error_description: `No emulator endpoint at ${req.method} ${req.path}`,
+    });
   });
   return app;
 }
 
 /** Starts an emulator on a port; the portal, tests and benchmarks all use this. */
-export async function startEmulator(options: StartEmulatorOptions = {}): Promise<RunningEmulator> {
-  const tenants = options.tenants ?? (options.tenantFile ? loadTenantFile(options.tenantFile) : undefined);
+export async function startEmulator(
+  options: StartEmulatorOptions = {},
+): Promise<RunningEmulator> {
+  const tenants =
+    options.tenants ??
+    (options.tenantFile ? loadTenantFile(options.tenantFile) : undefined);
   if (!tenants) throw new Error('startEmulator needs tenants or a tenantFile');
   const emulator = await Emulator.create({ ...options, tenants });
   const graph = new GraphService(emulator);
@@ -125,7 +139,9 @@ export async function startEmulator(options: StartEmulatorOptions = {}): Promise
   const server = http.createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () =>
+      resolve(),
+    );
   });
   const port = (server.address() as AddressInfo).port;
   emulator.baseUrl = `http://${options.publicHost ?? 'localhost'}:${port}`;

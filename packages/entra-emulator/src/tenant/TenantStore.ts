@@ -1,4 +1,9 @@
-import { EmulatedApplication, EmulatedGroup, EmulatedTenantData, EmulatedUser } from './types';
+import {
+  EmulatedApplication,
+  EmulatedGroup,
+  EmulatedTenantData,
+  EmulatedUser,
+} from './types';
 
 /** A removal of an object or of a membership, remembered for delta queries. */
 interface Tombstone {
@@ -72,7 +77,9 @@ export class TenantStore {
     const direct = this.users.get(idOrUpn);
     if (direct) return direct;
     const lower = idOrUpn.toLowerCase();
-    return this.listUsers().find(u => u.userPrincipalName.toLowerCase() === lower);
+    return this.listUsers().find(
+      u => u.userPrincipalName.toLowerCase() === lower,
+    );
   }
 
   getGroup(id: string): EmulatedGroup | undefined {
@@ -189,19 +196,26 @@ export class TenantStore {
   upsertGroup(group: EmulatedGroup): void {
     const existing = this.groups.get(group.id);
     for (const m of group.members) {
-      if (m === group.id) throw new Error(`Group ${m} cannot be a member of itself`);
-      if (!this.getObject(m)) throw new Error(`No object ${m} in tenant ${this.id}`);
+      if (m === group.id)
+        throw new Error(`Group ${m} cannot be a member of itself`);
+      if (!this.getObject(m))
+        throw new Error(`No object ${m} in tenant ${this.id}`);
     }
     const v = this.nextVersion();
     this.groups.set(group.id, { ...group, members: existing?.members ?? [] });
     this.objectVersion.set(group.id, v);
-    if (!this.memberVersion.has(group.id)) this.memberVersion.set(group.id, new Map());
+    if (!this.memberVersion.has(group.id))
+      this.memberVersion.set(group.id, new Map());
     const wanted = new Set(group.members);
-    for (const m of existing?.members ?? []) if (!wanted.has(m)) this.removeMember(group.id, m);
+    for (const m of existing?.members ?? [])
+      if (!wanted.has(m)) this.removeMember(group.id, m);
     for (const m of wanted) this.addMember(group.id, m);
   }
 
-  updateGroup(id: string, patch: Partial<Omit<EmulatedGroup, 'id' | 'members'>>): void {
+  updateGroup(
+    id: string,
+    patch: Partial<Omit<EmulatedGroup, 'id' | 'members'>>,
+  ): void {
     const group = this.groups.get(id);
     if (!group) throw new Error(`No group ${id} in tenant ${this.id}`);
     this.groups.set(id, { ...group, ...patch, id });
@@ -222,8 +236,10 @@ export class TenantStore {
   addMember(groupId: string, memberId: string): void {
     const group = this.groups.get(groupId);
     if (!group) throw new Error(`No group ${groupId} in tenant ${this.id}`);
-    if (!this.getObject(memberId)) throw new Error(`No object ${memberId} in tenant ${this.id}`);
-    if (memberId === groupId) throw new Error(`Group ${groupId} cannot be a member of itself`);
+    if (!this.getObject(memberId))
+      throw new Error(`No object ${memberId} in tenant ${this.id}`);
+    if (memberId === groupId)
+      throw new Error(`Group ${groupId} cannot be a member of itself`);
     if (group.members.includes(memberId)) return;
     group.members.push(memberId);
     this.memberVersion.get(groupId)!.set(memberId, this.nextVersion());
@@ -234,17 +250,30 @@ export class TenantStore {
     if (!group || !group.members.includes(memberId)) return;
     group.members = group.members.filter(m => m !== memberId);
     this.memberVersion.get(groupId)!.delete(memberId);
-    this.tombstones.push({ version: this.nextVersion(), kind: 'member', id: groupId, memberId });
+    this.tombstones.push({
+      version: this.nextVersion(),
+      kind: 'member',
+      id: groupId,
+      memberId,
+    });
   }
 
   // Change tracking, for delta queries.
 
   /** Users changed after `since` (0: all), and ids of users removed after it. */
   userChanges(since: number): { changed: EmulatedUser[]; removed: string[] } {
-    const changed = this.listUsers().filter(u => (this.objectVersion.get(u.id) ?? 0) > since);
-    const removed = since === 0
-      ? []
-      : this.tombstones.filter(t => t.kind === 'user' && t.version > since && !this.users.has(t.id)).map(t => t.id);
+    const changed = this.listUsers().filter(
+      u => (this.objectVersion.get(u.id) ?? 0) > since,
+    );
+    const removed =
+      since === 0
+        ? []
+        : this.tombstones
+            .filter(
+              t =>
+                t.kind === 'user' && t.version > since && !this.users.has(t.id),
+            )
+            .map(t => t.id);
     return { changed, removed: [...new Set(removed)] };
   }
 
@@ -253,10 +282,17 @@ export class TenantStore {
    * members added and removed since then (all members on a first round).
    */
   groupChanges(since: number): {
-    changed: Array<{ group: EmulatedGroup; added: string[]; removedMembers: string[] }>;
+    changed: Array<{
+      group: EmulatedGroup;
+      added: string[];
+      removedMembers: string[];
+    }>;
     removed: string[];
   } {
-    const byGroup = new Map<string, { group: EmulatedGroup; added: string[]; removedMembers: string[] }>();
+    const byGroup = new Map<
+      string,
+      { group: EmulatedGroup; added: string[]; removedMembers: string[] }
+    >();
     const entry = (g: EmulatedGroup) => {
       let e = byGroup.get(g.id);
       if (!e) {
@@ -278,7 +314,8 @@ export class TenantStore {
         if (t.kind === 'group' && !this.groups.has(t.id)) removed.push(t.id);
         if (t.kind === 'member' && this.groups.has(t.id)) {
           const group = this.groups.get(t.id)!;
-          if (!group.members.includes(t.memberId!)) entry(group).removedMembers.push(t.memberId!);
+          if (!group.members.includes(t.memberId!))
+            entry(group).removedMembers.push(t.memberId!);
         }
       }
     }
