@@ -29,6 +29,12 @@ export interface EntraClaims {
 /** The profile a sign-in resolver receives: the validated ID token's claims. */
 export interface EntraAuthResult {
   claims: EntraClaims;
+  /**
+   * Object ids of the user's groups (nested included): the `groups` claim, or, when the token
+   * carries the overage indicator, the answer of Microsoft Graph. Undefined when the app
+   * registration emits no groups claim.
+   */
+  groups?: string[];
 }
 
 /** Authority hosts of Microsoft's clouds, by the names `authority` also accepts. */
@@ -38,7 +44,20 @@ export const AUTHORITIES: Record<string, string> = {
   china: 'https://login.chinacloudapi.cn',
 };
 
-const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'User.Read'];
+/** Microsoft Graph of each cloud, by authority host. */
+const GRAPH_BY_AUTHORITY: Record<string, string> = {
+  'https://login.microsoftonline.com': 'https://graph.microsoft.com',
+  'https://login.microsoftonline.us': 'https://graph.microsoft.us',
+  'https://login.chinacloudapi.cn': 'https://microsoftgraph.chinacloudapi.cn',
+};
+
+const DEFAULT_SCOPES = [
+  'openid',
+  'profile',
+  'email',
+  'offline_access',
+  'User.Read',
+];
 /** Clock skew allowed on exp/nbf/iat, seconds. */
 const CLOCK_TOLERANCE = 120;
 
@@ -57,6 +76,9 @@ export class EntraSignInError extends Error {
 
 interface ProviderSettings {
   authority: string;
+  /** Graph's v1.0 base URL, and the resource to ask a token for. */
+  graphBaseUrl: string;
+  graphResource: string;
   tenantId: string;
   clientId: string;
   clientSecret: string;
@@ -98,7 +120,10 @@ function readAdditionalScopes(config: Config): string[] {
 }
 
 /** Advice for AADSTS errors that a platform engineer can act on. */
-export function adviceFor(aadsts: number | undefined, callbackUrl: string): string {
+export function adviceFor(
+  aadsts: number | undefined,
+  callbackUrl: string,
+): string {
   switch (aadsts) {
     case 50011:
       return ` Register this exact redirect URI (type Web) on the app registration: ${callbackUrl}`;
@@ -137,7 +162,9 @@ export function createEntraAuthenticator(options: {
   logger: LoggerService;
 }) {
   return createOAuthAuthenticator<EntraContext, EntraAuthResult>({
-    defaultProfileTransform: async (result: OAuthAuthenticatorResult<EntraAuthResult>) => {
+    defaultProfileTransform: async (
+      result: OAuthAuthenticatorResult<EntraAuthResult>,
+    ) => {
       const c = result.fullProfile.claims;
       return {
         profile: {
@@ -171,13 +198,28 @@ export function createEntraAuthenticator(options: {
       const settings = once(async (): Promise<ProviderSettings> => {
         if (configuredClientId || configuredTenant) {
           if (!configuredClientId || !configuredTenant) {
-            throw new Error('auth.providers.microsoft: clientId and tenantId must be configured together');
+            throw new Error(
+              'auth.providers.microsoft: clientId and tenantId must be configured together',
+            );
           }
           const clientSecret = config.getOptionalString('clientSecret');
-          if (!clientSecret) throw new Error('auth.providers.microsoft: clientSecret is required');
-          const authority = config.getOptionalString('authority') ?? 'public';
+          if (!clientSecret)
+            throw new Error(
+              'auth.providers.microsoft: clientSecret is required',
+            );
+          const name = config.getOptionalString('authority') ?? 'public';
+          const authority = (AUTHORITIES[name.toLowerCase()] ?? name).replace(
+            /\/+$/,
+            '',
+          );
+          const graphResource =
+            GRAPH_BY_AUTHORITY[authority] ?? 'https://graph.microsoft.com';
           return {
-            authority: (AUTHORITIES[authority.toLowerCase()] ?? authority).replace(/\/+$/, ''),
+            authority,
+            graphResource,
+            graphBaseUrl: (
+              config.getOptionalString('graphUrl') ?? `${graphResource}/v1.0`
+            ).replace(/\/+$/, ''),
             tenantId: configuredTenant,
             clientId: configuredClientId,
             clientSecret,
@@ -196,6 +238,8 @@ export function createEntraAuthenticator(options: {
         );
         return {
           authority: conn.authority,
+          graphBaseUrl: conn.graphBaseUrl,
+          graphResource: 'https://graph.microsoft.com',
           tenantId: conn.tenantId,
           clientId: conn.clientId,
           clientSecret: conn.clientSecret,
@@ -206,18 +250,27 @@ export function createEntraAuthenticator(options: {
 
       const metadata = once(async () => {
         const s = await settings();
-        const url = `${s.authority}/${encodeURIComponent(s.tenantId)}/v2.0/.well-known/openid-configuration`;
+        const url = `${s.authority}/${encodeURIComponent(
+          s.tenantId,
+        )}/v2.0/.well-known/openid-configuration`;
         const res = await fetch(url);
-        const body = (await res.json().catch(() => ({}))) as Metadata & { error_description?: string };
+        const body = (await res.json().catch(() => ({}))) as Metadata & {
+          error_description?: string;
+        };
         if (!res.ok) {
           const code = aadstsCode(body.error_description);
           throw new EntraSignInError(
             'DISCOVERY_FAILED',
-            `Entra ID discovery failed at ${url}: ${body.error_description ?? res.status}${adviceFor(code, callbackUrl)}`,
+            `Entra ID discovery failed at ${url}: ${
+              body.error_description ?? res.status
+            }${adviceFor(code, callbackUrl)}`,
             code,
           );
         }
-        return { metadata: body, keys: createRemoteJWKSet(new URL(body.jwks_uri)) };
+        return {
+          metadata: body,
+          keys: createRemoteJWKSet(new URL(body.jwks_uri)),
+        };
       });
 
       return {
@@ -227,15 +280,22 @@ export function createEntraAuthenticator(options: {
         settings,
         metadata,
         derive: (label, stateNonce) =>
-          createHmac('sha256', hmacKey).update(`${label}:${stateNonce}`).digest('base64url'),
+          createHmac('sha256', hmacKey)
+            .update(`${label}:${stateNonce}`)
+            .digest('base64url'),
       };
     },
 
     async start(input, ctx) {
-      const [{ metadata }, s] = await Promise.all([ctx.metadata(), ctx.settings()]);
+      const [{ metadata }, s] = await Promise.all([
+        ctx.metadata(),
+        ctx.settings(),
+      ]);
       const { nonce: stateNonce } = decodeOAuthState(input.state);
       const verifier = ctx.derive('pkce', stateNonce);
-      const scope = [...new Set([...input.scope.split(' '), ...ctx.additionalScopes])]
+      const scope = [
+        ...new Set([...input.scope.split(' '), ...ctx.additionalScopes]),
+      ]
         .filter(Boolean)
         .join(' ');
       const url = new URL(metadata.authorization_endpoint);
@@ -247,7 +307,9 @@ export function createEntraAuthenticator(options: {
         scope,
         state: input.state,
         nonce: ctx.derive('nonce', stateNonce),
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge: createHash('sha256')
+          .update(verifier)
+          .digest('base64url'),
         code_challenge_method: 'S256',
         ...(s.domainHint ? { domain_hint: s.domainHint } : {}),
       }).toString();
@@ -260,12 +322,22 @@ export function createEntraAuthenticator(options: {
         const code = aadstsCode(query.error_description);
         throw new EntraSignInError(
           query.error,
-          `Entra ID refused the sign-in: ${query.error_description ?? query.error}${adviceFor(code, ctx.callbackUrl)}`,
+          `Entra ID refused the sign-in: ${
+            query.error_description ?? query.error
+          }${adviceFor(code, ctx.callbackUrl)}`,
           code,
         );
       }
-      if (!query.state) throw new EntraSignInError('invalid_request', 'Missing state in the sign-in callback');
-      if (!query.code) throw new EntraSignInError('invalid_request', 'Missing code in the sign-in callback');
+      if (!query.state)
+        throw new EntraSignInError(
+          'invalid_request',
+          'Missing state in the sign-in callback',
+        );
+      if (!query.code)
+        throw new EntraSignInError(
+          'invalid_request',
+          'Missing code in the sign-in callback',
+        );
       const { nonce: stateNonce } = decodeOAuthState(query.state);
       const tokens = await tokenRequest(ctx, {
         grant_type: 'authorization_code',
@@ -287,17 +359,26 @@ export function createEntraAuthenticator(options: {
 
     async logout(_input, ctx) {
       const { metadata } = await ctx.metadata();
-      return metadata.end_session_endpoint ? { logoutUrl: metadata.end_session_endpoint } : undefined;
+      return metadata.end_session_endpoint
+        ? { logoutUrl: metadata.end_session_endpoint }
+        : undefined;
     },
   });
 }
 
-async function tokenRequest(ctx: EntraContext, params: Record<string, string>): Promise<TokenResponse> {
+async function tokenRequest(
+  ctx: EntraContext,
+  params: Record<string, string>,
+): Promise<TokenResponse> {
   const [{ metadata }, s] = await Promise.all([ctx.metadata(), ctx.settings()]);
   const res = await fetch(metadata.token_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ ...params, client_id: s.clientId, client_secret: s.clientSecret }),
+    body: new URLSearchParams({
+      ...params,
+      client_id: s.clientId,
+      client_secret: s.clientSecret,
+    }),
   });
   const body = (await res.json().catch(() => ({}))) as TokenResponse & {
     error?: string;
@@ -307,7 +388,9 @@ async function tokenRequest(ctx: EntraContext, params: Record<string, string>): 
     const code = aadstsCode(body.error_description);
     throw new EntraSignInError(
       body.error ?? 'token_error',
-      `Entra ID refused the token request: ${body.error_description ?? res.status}${adviceFor(code, ctx.callbackUrl)}`,
+      `Entra ID refused the token request: ${
+        body.error_description ?? res.status
+      }${adviceFor(code, ctx.callbackUrl)}`,
       code,
     );
   }
@@ -319,8 +402,15 @@ async function toResult(
   tokens: TokenResponse,
   nonce: string | undefined,
 ): Promise<OAuthAuthenticatorResult<EntraAuthResult>> {
-  if (!tokens.id_token) throw new EntraSignInError('no_id_token', 'Entra ID returned no ID token; request the openid scope');
-  const [{ metadata, keys }, s] = await Promise.all([ctx.metadata(), ctx.settings()]);
+  if (!tokens.id_token)
+    throw new EntraSignInError(
+      'no_id_token',
+      'Entra ID returned no ID token; request the openid scope',
+    );
+  const [{ metadata, keys }, s] = await Promise.all([
+    ctx.metadata(),
+    ctx.settings(),
+  ]);
   const claims = await validateIdToken(tokens.id_token, keys, {
     issuer: metadata.issuer,
     clientId: s.clientId,
@@ -329,7 +419,7 @@ async function toResult(
     clockToleranceSeconds: CLOCK_TOLERANCE,
   });
   return {
-    fullProfile: { claims },
+    fullProfile: { claims, groups: await groupsOf(claims, s, metadata) },
     session: {
       accessToken: tokens.access_token ?? '',
       tokenType: tokens.token_type ?? 'Bearer',
@@ -339,4 +429,72 @@ async function toResult(
       refreshToken: tokens.refresh_token,
     },
   };
+}
+
+/**
+ * The user's group ids: from the token, or from Graph when the token carries the overage
+ * indicator (more than 200 groups). Overage means "ask Graph", never "no groups": if Graph
+ * cannot answer, the sign-in is refused.
+ */
+async function groupsOf(
+  claims: EntraClaims,
+  s: ProviderSettings,
+  metadata: Metadata,
+): Promise<string[] | undefined> {
+  if (Array.isArray(claims.groups)) return claims.groups;
+  if (!claims._claim_names?.groups) return undefined;
+  try {
+    const tokenRes = await fetch(metadata.token_endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: s.clientId,
+        client_secret: s.clientSecret,
+        scope: `${s.graphResource}/.default`,
+      }),
+    });
+    const token = (await tokenRes.json()) as {
+      access_token?: string;
+      error_description?: string;
+    };
+    if (!token.access_token)
+      throw new Error(
+        token.error_description ?? `token endpoint answered ${tokenRes.status}`,
+      );
+    const res = await fetch(
+      `${s.graphBaseUrl}/users/${encodeURIComponent(
+        claims.oid,
+      )}/getMemberObjects`,
+      {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token.access_token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ securityEnabledOnly: false }),
+      },
+    );
+    const body = (await res.json()) as {
+      value?: string[];
+      error?: { code?: string; message?: string };
+    };
+    if (!res.ok || !Array.isArray(body.value)) {
+      throw new Error(
+        `Graph answered ${res.status} ${body.error?.code ?? ''} ${
+          body.error?.message ?? ''
+        }`.trim(),
+      );
+    }
+    return body.value;
+  } catch (e) {
+    throw new EntraSignInError(
+      'GROUPS_UNAVAILABLE',
+      `Sign-in refused: your account is in more groups than fit in a token, and Microsoft Graph could not list them (${
+        (e as Error).message
+      }). The app registration needs the GroupMember.Read.All application permission.`,
+      undefined,
+      { cause: e },
+    );
+  }
 }

@@ -6,4 +6,7 @@
 export { authModuleEntraProvider as default } from './module';
 export { createEntraAuthenticator } from './authenticator';
 export type { EntraAuthResult, EntraClaims } from './authenticator';
-export { entraSignInResolvers } from './resolvers';
+export { entraSignInResolvers, createEntraSignInResolvers } from './resolvers';
+export type { EntraResolverDeps } from './resolvers';
+export { validateIdToken, IdTokenError } from './idToken';
+export { EntraSignInError } from './authenticator';

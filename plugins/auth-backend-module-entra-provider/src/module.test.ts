@@ -1,4 +1,8 @@
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import authPlugin from '@backstage/plugin-auth-backend';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
@@ -22,7 +26,9 @@ describe('Entra ID sign-in through the built-in emulator', () => {
         catalogPlugin,
         catalogEntraOrg,
         // Runs the org sync once at start-up, initial delay or not.
-        mockServices.scheduler.factory({ includeInitialDelayedTasksOnStartup: true }),
+        mockServices.scheduler.factory({
+          includeInitialDelayedTasksOnStartup: true,
+        }),
         mockServices.rootConfig.factory({
           data: {
             app: { baseUrl: 'http://localhost:3000' },
@@ -38,13 +44,19 @@ describe('Entra ID sign-in through the built-in emulator', () => {
       ],
     });
     base = `http://localhost:${backend.server.port()}`;
-    // Wait for the org sync to bring the users into the catalog.
-    for (;;) {
-      const res = await fetch(`${base}/api/catalog/entities/by-name/user/default/alex.wilber`, {
-        headers: { authorization: mockCredentials.user.header() },
-      });
-      if (res.ok) break;
-      await new Promise(r => setTimeout(r, 250));
+    // Wait for the org sync to bring the people and the top of the org into the catalog.
+    for (const ref of [
+      'user/default/alex.wilber',
+      'group/default/contoso',
+      'group/default/project_210',
+    ]) {
+      for (;;) {
+        const res = await fetch(`${base}/api/catalog/entities/by-name/${ref}`, {
+          headers: { authorization: mockCredentials.user.header() },
+        });
+        if (res.ok) break;
+        await new Promise(r => setTimeout(r, 250));
+      }
     }
   }, 60_000);
 
@@ -52,10 +64,22 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     await backend?.stop();
   });
 
+  /** Changes the faults of the emulator the backend started, through its admin API. */
+  async function setFaults(authorizeUrl: URL, faults: Record<string, unknown>) {
+    const res = await fetch(`${authorizeUrl.origin}/_emulator/faults`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(faults),
+    });
+    expect(res.status).toBe(200);
+  }
+
   /** Starts a sign-in and returns the emulator's account page, with the cookies Backstage set. */
   async function startSignIn() {
     const start = await fetch(
-      `${base}/api/auth/microsoft/start?env=development&scope=${encodeURIComponent('openid profile email offline_access User.Read')}`,
+      `${base}/api/auth/microsoft/start?env=development&scope=${encodeURIComponent(
+        'openid profile email offline_access User.Read',
+      )}`,
       { redirect: 'manual' },
     );
     expect(start.status).toBe(302);
@@ -75,14 +99,24 @@ describe('Entra ID sign-in through the built-in emulator', () => {
 
   /** The message the callback page posts to the app window. */
   function authResponse(html: string): any {
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(html)?.[1];
+    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
+      html,
+    )?.[1];
     return encoded ? JSON.parse(decodeURIComponent(encoded)) : undefined;
   }
 
-  async function pickUser(authorizeUrl: URL, html: string, displayName: string) {
+  async function pickUser(
+    authorizeUrl: URL,
+    html: string,
+    displayName: string,
+  ) {
     const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
-    const action = /<form method="post" action="([^"]+)"/.exec(html)![1].replace(/&amp;/g, '&');
-    const userId = new RegExp(`value="([0-9a-f-]{36})"[^>]*>${displayName}`).exec(html)![1];
+    const action = /<form method="post" action="([^"]+)"/
+      .exec(html)![1]
+      .replace(/&amp;/g, '&');
+    const userId = new RegExp(
+      `value="([0-9a-f-]{36})"[^>]*>${displayName}`,
+    ).exec(html)![1];
     const res = await fetch(action, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -101,7 +135,9 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     const callback = new URL(picked.headers.get('location')!);
     expect(callback.pathname).toBe('/api/auth/microsoft/handler/frame');
 
-    const done = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
+    const done = await fetch(callback, {
+      headers: { cookie: cookies.join('; ') },
+    });
     const body = await done.text();
     expect(done.status).toBe(200);
     const response = authResponse(body);
@@ -109,31 +145,65 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     const token: string = response.response.backstageIdentity.token;
     const claims = decodeJwt(token);
     expect(claims.sub).toBe('user:default/alex.wilber');
-    expect(response.response.backstageIdentity.identity.ownershipEntityRefs).toEqual(
-      expect.arrayContaining(['user:default/alex.wilber', 'group:default/platform', 'group:default/gatehouse-admins']),
+    expect(
+      response.response.backstageIdentity.identity.ownershipEntityRefs,
+    ).toEqual(
+      expect.arrayContaining([
+        'user:default/alex.wilber',
+        'group:default/platform',
+        'group:default/gatehouse-admins',
+      ]),
     );
+    // Groups from the token (nested included): Platform sits in Engineering, in Contoso.
+    expect(
+      response.response.backstageIdentity.identity.ownershipEntityRefs,
+    ).toEqual(
+      expect.arrayContaining([
+        'group:default/engineering',
+        'group:default/contoso',
+      ]),
+    );
+    // App roles from the token are kept for the permission policy.
+    expect(claims.entra_roles).toEqual(['Portal.Admin', 'Catalog.Editor']);
+    expect(claims.entra_oid).toMatch(/^[0-9a-f-]{36}$/);
     // A refresh cookie was set: the session outlives the access token.
-    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(true);
+    expect(
+      done.headers
+        .getSetCookie()
+        .some(c => c.startsWith('microsoft-refresh-token=')),
+    ).toBe(true);
   });
 
   it('issues nothing when the state cookie does not match (login CSRF)', async () => {
     const { authorizeUrl, html } = await startSignIn();
     const picked = await pickUser(authorizeUrl, html, 'Alex Wilber');
     const callback = new URL(picked.headers.get('location')!);
-    const done = await fetch(callback, { headers: { cookie: 'microsoft-nonce=forged' } });
+    const done = await fetch(callback, {
+      headers: { cookie: 'microsoft-nonce=forged' },
+    });
     const response = authResponse(await done.text());
     expect(response.response).toBeUndefined();
     expect(response.error.name).toBe('NotAllowedError');
-    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+    expect(
+      done.headers
+        .getSetCookie()
+        .some(c => c.startsWith('microsoft-refresh-token=')),
+    ).toBe(false);
   });
 
   it('issues nothing when the code is replayed', async () => {
     const { cookies, authorizeUrl, html } = await startSignIn();
     const picked = await pickUser(authorizeUrl, html, 'Lee Gu');
     const callback = new URL(picked.headers.get('location')!);
-    const first = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
-    expect(authResponse(await first.text()).response.backstageIdentity.token).toBeTruthy();
-    const second = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
+    const first = await fetch(callback, {
+      headers: { cookie: cookies.join('; ') },
+    });
+    expect(
+      authResponse(await first.text()).response.backstageIdentity.token,
+    ).toBeTruthy();
+    const second = await fetch(callback, {
+      headers: { cookie: cookies.join('; ') },
+    });
     const response = authResponse(await second.text());
     expect(response.response).toBeUndefined();
     expect(response.error.message).toContain('AADSTS54005');
@@ -145,6 +215,50 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     expect(picked.status).toBe(400);
     expect(picked.headers.get('location')).toBeNull();
     expect(await picked.text()).toContain('AADSTS50057');
-    expect(cookies.some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+    expect(cookies.some(c => c.startsWith('microsoft-refresh-token='))).toBe(
+      false,
+    );
+  });
+
+  it('asks Graph for the groups of a user past the 200-group overage', async () => {
+    const { cookies, authorizeUrl, html } = await startSignIn();
+    const picked = await pickUser(authorizeUrl, html, 'Morgan Lee');
+    const done = await fetch(new URL(picked.headers.get('location')!), {
+      headers: { cookie: cookies.join('; ') },
+    });
+    const response = authResponse(await done.text());
+    expect(response.error).toBeUndefined();
+    const refs: string[] =
+      response.response.backstageIdentity.identity.ownershipEntityRefs;
+    expect(
+      refs.filter(r => r.startsWith('group:default/project_')),
+    ).toHaveLength(210);
+    expect(refs).toEqual(
+      expect.arrayContaining([
+        'group:default/operations',
+        'group:default/contoso',
+      ]),
+    );
+  });
+
+  it('refuses an overage user when Graph cannot answer, rather than signing in without groups', async () => {
+    const { cookies, authorizeUrl, html } = await startSignIn();
+    await setFaults(authorizeUrl, { rate503: 1, routes: 'getMemberObjects' });
+    try {
+      const picked = await pickUser(authorizeUrl, html, 'Morgan Lee');
+      const done = await fetch(new URL(picked.headers.get('location')!), {
+        headers: { cookie: cookies.join('; ') },
+      });
+      const response = authResponse(await done.text());
+      expect(response.response).toBeUndefined();
+      expect(response.error.message).toMatch(/more groups than fit in a token/);
+      expect(
+        done.headers
+          .getSetCookie()
+          .some(c => c.startsWith('microsoft-refresh-token=')),
+      ).toBe(false);
+    } finally {
+      await setFaults(authorizeUrl, { rate503: 0 });
+    }
   });
 });

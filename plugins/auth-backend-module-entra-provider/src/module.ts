@@ -6,9 +6,11 @@ import {
   authProvidersExtensionPoint,
   createOAuthProviderFactory,
 } from '@backstage/plugin-auth-node';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { entraEmulatorServiceRef } from '@gatehouse/plugin-entra-emulator-node';
 import { createEntraAuthenticator } from './authenticator';
-import { entraSignInResolvers } from './resolvers';
+import { createGroupRefLookup } from './groupOwnership';
+import { createEntraSignInResolvers } from './resolvers';
 
 /** Registers Entra ID sign-in as the `microsoft` provider of the auth plugin. */
 export const authModuleEntraProvider = createBackendModule({
@@ -20,15 +22,20 @@ export const authModuleEntraProvider = createBackendModule({
         providers: authProvidersExtensionPoint,
         emulator: entraEmulatorServiceRef,
         logger: coreServices.logger,
+        catalog: catalogServiceRef,
+        auth: coreServices.auth,
       },
-      async init({ providers, emulator, logger }) {
+      async init({ providers, emulator, logger, catalog, auth }) {
+        const resolvers = createEntraSignInResolvers({
+          groupRefs: createGroupRefLookup(catalog, auth),
+          logger,
+        });
         providers.registerProvider({
           providerId: 'microsoft',
           factory: createOAuthProviderFactory({
             authenticator: createEntraAuthenticator({ emulator, logger }),
-            signInResolver:
-              entraSignInResolvers.userIdMatchingUserEntityAnnotation(),
-            signInResolverFactories: entraSignInResolvers,
+            signInResolver: resolvers.userIdMatchingUserEntityAnnotation(),
+            signInResolverFactories: resolvers,
           }),
         });
       },

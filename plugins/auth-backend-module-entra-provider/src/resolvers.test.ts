@@ -11,31 +11,62 @@ const claims = (extra: Partial<EntraClaims>): EntraClaims => ({
 
 describe('verifiedEmail', () => {
   it('accepts an email whose domain the tenant verified (xms_edov true)', () => {
-    expect(verifiedEmail(claims({ email: 'a@contoso.example', xms_edov: true }))).toBe('a@contoso.example');
+    expect(
+      verifiedEmail(claims({ email: 'a@contoso.example', xms_edov: true })),
+    ).toBe('a@contoso.example');
   });
 
   it('refuses an unverified or unmarked email, explaining why (nOAuth)', () => {
-    expect(() => verifiedEmail(claims({ email: 'ceo@victim.example', xms_edov: false }))).toThrow(NotAllowedError);
-    expect(() => verifiedEmail(claims({ email: 'ceo@victim.example' }))).toThrow(/not verified by the tenant \(xms_edov is missing\)/);
+    expect(() =>
+      verifiedEmail(claims({ email: 'ceo@victim.example', xms_edov: false })),
+    ).toThrow(NotAllowedError);
+    expect(() =>
+      verifiedEmail(claims({ email: 'ceo@victim.example' })),
+    ).toThrow(/not verified by the tenant \(xms_edov is missing\)/);
     expect(() => verifiedEmail(claims({}))).toThrow(/carries no email/);
   });
 
   it('accepts an unmarked email only in a configured verified domain', () => {
-    expect(verifiedEmail(claims({ email: 'a@Contoso.example' }), ['contoso.example'])).toBe('a@Contoso.example');
-    expect(() => verifiedEmail(claims({ email: 'a@evil.example' }), ['contoso.example'])).toThrow(NotAllowedError);
+    expect(
+      verifiedEmail(claims({ email: 'a@Contoso.example' }), [
+        'contoso.example',
+      ]),
+    ).toBe('a@Contoso.example');
+    expect(() =>
+      verifiedEmail(claims({ email: 'a@evil.example' }), ['contoso.example']),
+    ).toThrow(NotAllowedError);
   });
 });
 
 describe('emailLocalPartMatchingUserEntityName', () => {
   it('cannot be configured without allowedDomains', () => {
-    expect(() => entraSignInResolvers.emailLocalPartMatchingUserEntityName({})).toThrow(/needs allowedDomains/);
+    expect(() =>
+      entraSignInResolvers.emailLocalPartMatchingUserEntityName({}),
+    ).toThrow(/needs allowedDomains/);
   });
 
   it('refuses a verified email outside the allowed domains before looking up anyone', async () => {
-    const resolver = entraSignInResolvers.emailLocalPartMatchingUserEntityName({ allowedDomains: ['contoso.example'] });
-    const ctx = { findCatalogUser: jest.fn(), issueToken: jest.fn(), resolveOwnershipEntityRefs: jest.fn(), signInWithCatalogUser: jest.fn() };
-    const info = { profile: {}, result: { fullProfile: { claims: claims({ email: 'alex@fabrikam.example', xms_edov: true }) }, session: {} as any } };
-    await expect(resolver(info as any, ctx)).rejects.toThrow(/not one of the allowed domains/);
+    const resolver = entraSignInResolvers.emailLocalPartMatchingUserEntityName({
+      allowedDomains: ['contoso.example'],
+    });
+    const ctx = {
+      findCatalogUser: jest.fn(),
+      issueToken: jest.fn(),
+      resolveOwnershipEntityRefs: jest.fn(),
+      signInWithCatalogUser: jest.fn(),
+    };
+    const info = {
+      profile: {},
+      result: {
+        fullProfile: {
+          claims: claims({ email: 'alex@fabrikam.example', xms_edov: true }),
+        },
+        session: {} as any,
+      },
+    };
+    await expect(resolver(info as any, ctx)).rejects.toThrow(
+      /not one of the allowed domains/,
+    );
     expect(ctx.findCatalogUser).not.toHaveBeenCalled();
     expect(ctx.issueToken).not.toHaveBeenCalled();
   });
@@ -47,12 +78,32 @@ describe('userIdMatchingUserEntityAnnotation', () => {
     const entity = {
       apiVersion: 'backstage.io/v1alpha1',
       kind: 'User',
-      metadata: { name: 'alex', annotations: { 'graph.microsoft.com/tenant-id': '33333333-3333-3333-3333-333333333333' } },
+      metadata: {
+        name: 'alex',
+        annotations: {
+          'graph.microsoft.com/tenant-id':
+            '33333333-3333-3333-3333-333333333333',
+        },
+      },
     };
-    const ctx = { findCatalogUser: jest.fn().mockResolvedValue({ entity }), issueToken: jest.fn(), resolveOwnershipEntityRefs: jest.fn(), signInWithCatalogUser: jest.fn() };
-    const info = { profile: {}, result: { fullProfile: { claims: claims({}) }, session: {} as any } };
-    await expect(resolver(info as any, ctx)).rejects.toThrow(/belongs to tenant 33333333/);
-    expect(ctx.findCatalogUser).toHaveBeenCalledWith({ annotations: { 'graph.microsoft.com/user-id': '11111111-1111-1111-1111-111111111111' } });
+    const ctx = {
+      findCatalogUser: jest.fn().mockResolvedValue({ entity }),
+      issueToken: jest.fn(),
+      resolveOwnershipEntityRefs: jest.fn(),
+      signInWithCatalogUser: jest.fn(),
+    };
+    const info = {
+      profile: {},
+      result: { fullProfile: { claims: claims({}) }, session: {} as any },
+    };
+    await expect(resolver(info as any, ctx)).rejects.toThrow(
+      /belongs to tenant 33333333/,
+    );
+    expect(ctx.findCatalogUser).toHaveBeenCalledWith({
+      annotations: {
+        'graph.microsoft.com/user-id': '11111111-1111-1111-1111-111111111111',
+      },
+    });
     expect(ctx.issueToken).not.toHaveBeenCalled();
   });
 });

@@ -1,7 +1,12 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import authPlugin from '@backstage/plugin-auth-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { defaultTenantFile, loadTenantFile, RunningEmulator, startEmulator } from '@gatehouse/entra-emulator';
+import {
+  defaultTenantFile,
+  loadTenantFile,
+  RunningEmulator,
+  startEmulator,
+} from '@gatehouse/entra-emulator';
 import authModuleEntraProvider from './index';
 
 /**
@@ -15,7 +20,10 @@ describe('the tutorial configuration keys', () => {
   const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
 
   beforeAll(async () => {
-    running = await startEmulator({ tenants: loadTenantFile(defaultTenantFile), port: 0 });
+    running = await startEmulator({
+      tenants: loadTenantFile(defaultTenantFile),
+      port: 0,
+    });
     const tenant = [...running.emulator.tenants.values()][0];
     const { secretText } = running.emulator.addClientSecret(APP_ID);
     const lee = tenant.getUser('lee.gu@contoso.example')!;
@@ -28,8 +36,17 @@ describe('the tutorial configuration keys', () => {
             {
               apiVersion: 'backstage.io/v1alpha1',
               kind: 'User',
-              metadata: { name: 'johndoe', annotations: { 'graph.microsoft.com/user-id': lee.id } },
-              spec: { profile: { displayName: 'John Doe', email: 'johndoe@mydomain.com' }, memberOf: [] },
+              metadata: {
+                name: 'johndoe',
+                annotations: { 'graph.microsoft.com/user-id': lee.id },
+              },
+              spec: {
+                profile: {
+                  displayName: 'John Doe',
+                  email: 'johndoe@mydomain.com',
+                },
+                memberOf: [],
+              },
             },
           ],
         }),
@@ -47,7 +64,11 @@ describe('the tutorial configuration keys', () => {
                     tenantId: tenant.id,
                     domainHint: tenant.id,
                     authority: running.url,
-                    signIn: { resolvers: [{ resolver: 'userIdMatchingUserEntityAnnotation' }] },
+                    signIn: {
+                      resolvers: [
+                        { resolver: 'userIdMatchingUserEntityAnnotation' },
+                      ],
+                    },
                   },
                 },
               },
@@ -65,25 +86,44 @@ describe('the tutorial configuration keys', () => {
 
   it('signs in the hand-written catalog user by object id', async () => {
     const base = `http://localhost:${backend.server.port()}`;
-    const start = await fetch(`${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20email%20offline_access%20User.Read`, { redirect: 'manual' });
+    const start = await fetch(
+      `${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20email%20offline_access%20User.Read`,
+      { redirect: 'manual' },
+    );
     const authorize = new URL(start.headers.get('location')!);
     expect(authorize.origin).toBe(running.url);
-    expect(authorize.searchParams.get('domain_hint')).toBe([...running.emulator.tenants.keys()][0]);
-    const cookies = start.headers.getSetCookie().filter(c => !/Max-Age=0/i.test(c)).map(c => c.split(';')[0]);
+    expect(authorize.searchParams.get('domain_hint')).toBe(
+      [...running.emulator.tenants.keys()][0],
+    );
+    const cookies = start.headers
+      .getSetCookie()
+      .filter(c => !/Max-Age=0/i.test(c))
+      .map(c => c.split(';')[0]);
     const html = await (await fetch(authorize)).text();
     const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
     const userId = /value="([0-9a-f-]{36})"[^>]*>Lee Gu/.exec(html)![1];
-    const picked = await fetch(`${running.url}/${[...running.emulator.tenants.keys()][0]}/oauth2/v2.0/authorize/select`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ txn, user: userId }),
-      redirect: 'manual',
+    const picked = await fetch(
+      `${running.url}/${
+        [...running.emulator.tenants.keys()][0]
+      }/oauth2/v2.0/authorize/select`,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ txn, user: userId }),
+        redirect: 'manual',
+      },
+    );
+    const done = await fetch(picked.headers.get('location')!, {
+      headers: { cookie: cookies.join('; ') },
     });
-    const done = await fetch(picked.headers.get('location')!, { headers: { cookie: cookies.join('; ') } });
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(await done.text())![1];
+    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
+      await done.text(),
+    )![1];
     const response = JSON.parse(decodeURIComponent(encoded));
     expect(response.error).toBeUndefined();
-    expect(response.response.backstageIdentity.identity.userEntityRef).toBe('user:default/johndoe');
+    expect(response.response.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/johndoe',
+    );
     expect(response.response.profile.displayName).toBe('Lee Gu');
   });
 });
