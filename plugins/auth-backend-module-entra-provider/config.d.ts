@@ -44,20 +44,27 @@ export interface Config {
           /** Override the callback URL registered as the app's redirect URI. */
           callbackUrl?: string;
           signIn?: {
+            /**
+             * Sign-in resolvers, tried in order. Default: `userIdMatchingUserEntityAnnotation`.
+             * Email-based resolvers accept only emails Entra marks verified (`xms_edov`) or in
+             * `verifiedDomains`.
+             */
             resolvers: Array<
-              | { resolver: 'userIdMatchingUserEntityAnnotation' }
-              | { resolver: 'emailMatchingUserEntityAnnotation' }
               | {
-                  resolver: 'emailMatchingUserEntityProfileEmail';
-                  allowedDomains?: string[];
+                  resolver: 'userIdMatchingUserEntityAnnotation';
+                  /** Sign in users who are not in the catalog (logged); ownership from their Entra groups. */
                   dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
                 }
+              | { resolver: 'emailMatchingUserEntityAnnotation'; verifiedDomains?: string[] }
+              | { resolver: 'emailMatchingUserEntityProfileEmail'; verifiedDomains?: string[] }
               | {
                   resolver: 'emailLocalPartMatchingUserEntityName';
-                  allowedDomains?: string[];
-                  dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
+                  /** Required: the email domains whose local part may name a catalog user. */
+                  allowedDomains: string[];
+                  verifiedDomains?: string[];
                 }
             >;
+          };
           };
         };
       };

@@ -1,5 +1,9 @@
 import { NotAllowedError } from '@backstage/errors';
-import { entraSignInResolvers, verifiedEmail } from './resolvers';
+import {
+  createEntraSignInResolvers,
+  entraSignInResolvers,
+  verifiedEmail,
+} from './resolvers';
 import { EntraClaims } from './authenticator';
 
 const claims = (extra: Partial<EntraClaims>): EntraClaims => ({
@@ -105,5 +109,75 @@ describe('userIdMatchingUserEntityAnnotation', () => {
       },
     });
     expect(ctx.issueToken).not.toHaveBeenCalled();
+  });
+});
+
+describe('users not in the catalog', () => {
+  const notFound = () =>
+    Object.assign(new Error('no such user'), { name: 'NotFoundError' });
+  const info = (extra: Partial<EntraClaims> = {}, groups?: string[]) => ({
+    profile: {},
+    result: {
+      fullProfile: {
+        claims: claims({
+          preferred_username: 'new.hire@contoso.example',
+          ...extra,
+        }),
+        groups,
+      },
+      session: {} as any,
+    },
+  });
+
+  it('are refused by default, with the reason, and get no token', async () => {
+    const ctx = {
+      findCatalogUser: jest.fn().mockRejectedValue(notFound()),
+      issueToken: jest.fn(),
+      resolveOwnershipEntityRefs: jest.fn(),
+      signInWithCatalogUser: jest.fn(),
+    };
+    const resolver = createEntraSignInResolvers(
+      {},
+    ).userIdMatchingUserEntityAnnotation();
+    await expect(resolver(info() as any, ctx)).rejects.toThrow(
+      /no catalog user has graph.microsoft.com\/user-id 11111111/,
+    );
+    expect(ctx.issueToken).not.toHaveBeenCalled();
+  });
+
+  it('are signed in with the explicit opt-in, logged, owning what their Entra groups own', async () => {
+    const ctx = {
+      findCatalogUser: jest.fn().mockRejectedValue(notFound()),
+      issueToken: jest.fn().mockResolvedValue({ token: 't' }),
+      resolveOwnershipEntityRefs: jest.fn(),
+      signInWithCatalogUser: jest.fn(),
+    };
+    const logger = {
+      warn: jest.fn(),
+      info: jest.fn(),
+      error: jest.fn(),
+      debug: jest.fn(),
+      child: jest.fn(),
+    };
+    const groupRefs = jest.fn().mockResolvedValue(['group:default/platform']);
+    const resolver = createEntraSignInResolvers({
+      groupRefs,
+      logger: logger as any,
+    }).userIdMatchingUserEntityAnnotation({
+      dangerouslyAllowSignInWithoutUserInCatalog: true,
+    });
+    await resolver(info({}, ['g-1']) as any, ctx);
+    expect(groupRefs).toHaveBeenCalledWith(['g-1']);
+    expect(ctx.issueToken).toHaveBeenCalledWith({
+      claims: expect.objectContaining({
+        sub: 'user:default/new.hire',
+        ent: ['user:default/new.hire', 'group:default/platform'],
+      }),
+    });
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.stringMatching(
+        /not in the catalog, because dangerouslyAllowSignInWithoutUserInCatalog is set/,
+      ),
+    );
   });
 });
