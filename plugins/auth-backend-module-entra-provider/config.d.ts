@@ -55,8 +55,14 @@ export interface Config {
                   /** Sign in users who are not in the catalog (logged); ownership from their Entra groups. */
                   dangerouslyAllowSignInWithoutUserInCatalog?: boolean;
                 }
-              | { resolver: 'emailMatchingUserEntityAnnotation'; verifiedDomains?: string[] }
-              | { resolver: 'emailMatchingUserEntityProfileEmail'; verifiedDomains?: string[] }
+              | {
+                  resolver: 'emailMatchingUserEntityAnnotation';
+                  verifiedDomains?: string[];
+                }
+              | {
+                  resolver: 'emailMatchingUserEntityProfileEmail';
+                  verifiedDomains?: string[];
+                }
               | {
                   resolver: 'emailLocalPartMatchingUserEntityName';
                   /** Required: the email domains whose local part may name a catalog user. */
@@ -64,7 +70,6 @@ export interface Config {
                   verifiedDomains?: string[];
                 }
             >;
-          };
           };
         };
       };
