@@ -37,12 +37,17 @@ export class AadstsError extends Error {
     const correlation = correlationId ?? randomUUID();
     return {
       error: this.error,
-      error_description: `${this.message} Trace ID: ${traceId} Correlation ID: ${correlation} Timestamp: ${now
+      error_description: `${
+        this.message
+      } Trace ID: ${traceId} Correlation ID: ${correlation} Timestamp: ${now
         .toISOString()
         .replace('T', ' ')
         .replace(/\.\d+Z$/, 'Z')}`,
       error_codes: [this.code],
-      timestamp: now.toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      timestamp: now
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z'),
       trace_id: traceId,
       correlation_id: correlation,
       error_uri: `https://login.microsoftonline.com/error?code=${this.code}`,
@@ -53,7 +58,17 @@ export class AadstsError extends Error {
 /** The AADSTS errors the emulator gives, with Entra's codes and wording. */
 export const aadsts = {
   missingParameter: (name: string) =>
-    new AadstsError(900144, 'invalid_request', `The request body must contain the following parameter: '${name}'.`),
+    new AadstsError(
+      900144,
+      'invalid_request',
+      `The request body must contain the following parameter: '${name}'.`,
+    ),
+  invalidParameter: (name: string) =>
+    new AadstsError(
+      90100,
+      'invalid_request',
+      `The parameter '${name}' is empty or not valid: it is given more than once.`,
+    ),
   tenantNotFound: (tenant: string) =>
     new AadstsError(
       90002,
@@ -107,9 +122,19 @@ export const aadsts = {
       401,
     ),
   assertionInvalid: (detail: string) =>
-    new AadstsError(50027, 'invalid_client', `JWT token is invalid or malformed. ${detail}`, 401),
+    new AadstsError(
+      50027,
+      'invalid_client',
+      `JWT token is invalid or malformed. ${detail}`,
+      401,
+    ),
   assertionExpired: () =>
-    new AadstsError(700024, 'invalid_client', 'Client assertion is not within its valid time range.', 401),
+    new AadstsError(
+      700024,
+      'invalid_client',
+      'Client assertion is not within its valid time range.',
+      401,
+    ),
   assertionAudience: () =>
     new AadstsError(
       700212,
@@ -118,7 +143,12 @@ export const aadsts = {
       401,
     ),
   assertionReplay: () =>
-    new AadstsError(50027, 'invalid_client', 'JWT token is invalid or malformed. The client assertion (jti) was already used.', 401),
+    new AadstsError(
+      50027,
+      'invalid_client',
+      'JWT token is invalid or malformed. The client assertion (jti) was already used.',
+      401,
+    ),
   codeRedeemed: () =>
     new AadstsError(
       54005,
@@ -299,7 +329,11 @@ export const aadsts = {
       `Application '${appId}'(${name}) is not configured as a multi-tenant application. Usage of the /common endpoint is not supported for such applications created after '10/15/2018'. Use a tenant-specific endpoint or configure the application to be multi-tenant.`,
     ),
   loginRequired: () =>
-    new AadstsError(50058, 'login_required', 'A silent sign-in request was sent but no user is signed in.'),
+    new AadstsError(
+      50058,
+      'login_required',
+      'A silent sign-in request was sent but no user is signed in.',
+    ),
   refreshExpired: () =>
     new AadstsError(
       700082,

@@ -88,7 +88,23 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
     );
   const depth = options.nestingDepth ?? 3;
   const perUser = options.membershipsPerUser ?? 3;
+  for (const [name, value] of Object.entries({
+    users: options.users,
+    groups: options.groups,
+    nestingDepth: depth,
+    largeGroups: options.largeGroups ?? 0,
+  })) {
+    if (!Number.isInteger(value) || value < 0) {
+      throw new Error(`generateTenant: ${name} must be a non-negative integer`);
+    }
+  }
   const largeGroups = Math.min(options.largeGroups ?? 0, options.groups);
+  if (largeGroups > 0 && options.users < 1000) {
+    // A large group has more than 999 members (more than one Graph page): it needs the users.
+    throw new Error(
+      `generateTenant: largeGroups needs at least 1000 users, got ${options.users}`,
+    );
+  }
   const disabledShare = options.disabledShare ?? 0.01;
 
   const users: EmulatedUser[] = [];

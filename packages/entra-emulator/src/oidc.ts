@@ -56,7 +56,8 @@ export function redirectUriMatches(registered: string, given: string): boolean {
   try {
     const r = new URL(registered);
     const g = new URL(given);
-    const loopback = (h: string) => h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
+    const loopback = (h: string) =>
+      h === 'localhost' || h === '127.0.0.1' || h === '[::1]';
     return (
       r.protocol === 'http:' &&
       g.protocol === 'http:' &&
@@ -70,11 +71,19 @@ export function redirectUriMatches(registered: string, given: string): boolean {
   }
 }
 
+/** The name of a parameter sent more than once (express makes it an array), if any. */
+function repeatedParameter(params: object): string | undefined {
+  return Object.entries(params).find(([, v]) => typeof v !== 'string')?.[0];
+}
+
 function cookies(req: Request): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+    if (i > 0)
+      out[part.slice(0, i).trim()] = decodeURIComponent(
+        part.slice(i + 1).trim(),
+      );
   }
   return out;
 }
@@ -86,12 +95,16 @@ export function createOidcRouter(emulator: Emulator): Router {
   const form = express.urlencoded({ extended: false, limit: '64kb' });
 
   const sendTokenError = (res: Response, err: AadstsError) => {
-    res.status(err.status).set('Cache-Control', 'no-store').json(err.body(emulator.clock.now()));
+    res
+      .status(err.status)
+      .set('Cache-Control', 'no-store')
+      .json(err.body(emulator.clock.now()));
   };
 
   /** Resolves the tenant segment of a URL; pseudo-tenants give every tenant. */
   const tenantsFor = (segment: string): TenantStore[] | undefined => {
-    if (PSEUDO_TENANTS.has(segment.toLowerCase())) return [...emulator.tenants.values()];
+    if (PSEUDO_TENANTS.has(segment.toLowerCase()))
+      return [...emulator.tenants.values()];
     const t = emulator.findTenant(segment);
     return t ? [t] : undefined;
   };
@@ -116,27 +129,58 @@ export function createOidcRouter(emulator: Emulator): Router {
     const pseudo = PSEUDO_TENANTS.has(segment.toLowerCase());
     const tid = pseudo ? '{tenantid}' : tenants[0].id;
     res.json({
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'private_key_jwt', 'client_secret_basic'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_post',
+        'private_key_jwt',
+        'client_secret_basic',
+      ],
       jwks_uri: endpoints(pseudo ? segment : tid).jwks_uri,
       response_modes_supported: ['query', 'fragment', 'form_post'],
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: ['RS256'],
-      response_types_supported: ['code', 'id_token', 'code id_token', 'id_token token'],
+      response_types_supported: [
+        'code',
+        'id_token',
+        'code id_token',
+        'id_token token',
+      ],
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       issuer: `${emulator.baseUrl}/${tid}/v2.0`,
       request_uri_parameter_supported: false,
       userinfo_endpoint: `${emulator.baseUrl}/oidc/userinfo`,
-      authorization_endpoint: endpoints(pseudo ? segment : tid).authorization_endpoint,
-      device_authorization_endpoint: `${emulator.baseUrl}/${pseudo ? segment : tid}/oauth2/v2.0/devicecode`,
+      authorization_endpoint: endpoints(pseudo ? segment : tid)
+        .authorization_endpoint,
+      device_authorization_endpoint: `${emulator.baseUrl}/${
+        pseudo ? segment : tid
+      }/oauth2/v2.0/devicecode`,
       http_logout_supported: true,
       frontchannel_logout_supported: true,
-      end_session_endpoint: endpoints(pseudo ? segment : tid).end_session_endpoint,
+      end_session_endpoint: endpoints(pseudo ? segment : tid)
+        .end_session_endpoint,
       claims_supported: [
-        'sub', 'iss', 'cloud_instance_name', 'cloud_instance_host_name', 'cloud_graph_host_name',
-        'msgraph_host', 'aud', 'exp', 'iat', 'auth_time', 'acr', 'nonce', 'preferred_username',
-        'name', 'tid', 'ver', 'at_hash', 'c_hash', 'email',
+        'sub',
+        'iss',
+        'cloud_instance_name',
+        'cloud_instance_host_name',
+        'cloud_graph_host_name',
+        'msgraph_host',
+        'aud',
+        'exp',
+        'iat',
+        'auth_time',
+        'acr',
+        'nonce',
+        'preferred_username',
+        'name',
+        'tid',
+        'ver',
+        'at_hash',
+        'c_hash',
+        'email',
       ],
-      kerberos_endpoint: `${emulator.baseUrl}/${pseudo ? segment : tid}/kerberos`,
+      kerberos_endpoint: `${emulator.baseUrl}/${
+        pseudo ? segment : tid
+      }/kerberos`,
       token_endpoint: endpoints(pseudo ? segment : tid).token_endpoint,
       tenant_region_scope: 'EU',
       cloud_instance_name: 'emulator.local',
@@ -154,21 +198,41 @@ export function createOidcRouter(emulator: Emulator): Router {
       return;
     }
     const pseudo = PSEUDO_TENANTS.has(segment.toLowerCase());
-    res.json(emulator.keys.jwks(`${emulator.baseUrl}/${pseudo ? '{tenantid}' : tenants[0].id}/v2.0`));
+    res.json(
+      emulator.keys.jwks(
+        `${emulator.baseUrl}/${pseudo ? '{tenantid}' : tenants[0].id}/v2.0`,
+      ),
+    );
   });
 
   // Authorization endpoint ---------------------------------------------------------------
 
-  const redirectWithParams = (res: Response, txn: Pick<AuthorizeTransaction, 'redirectUri' | 'responseMode' | 'state'>, params: Record<string, string>) => {
-    const all = { ...params, ...(txn.state !== undefined ? { state: txn.state } : {}) };
+  const redirectWithParams = (
+    res: Response,
+    txn: Pick<AuthorizeTransaction, 'redirectUri' | 'responseMode' | 'state'>,
+    params: Record<string, string>,
+  ) => {
+    const all = {
+      ...params,
+      ...(txn.state !== undefined ? { state: txn.state } : {}),
+    };
     if (txn.responseMode === 'form_post') {
       const inputs = Object.entries(all)
-        .map(([k, v]) => `<input type="hidden" name="${escapeAttr(k)}" value="${escapeAttr(v)}">`)
+        .map(
+          ([k, v]) =>
+            `<input type="hidden" name="${escapeAttr(k)}" value="${escapeAttr(
+              v,
+            )}">`,
+        )
         .join('');
       res
         .status(200)
         .type('html')
-        .send(`<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="${escapeAttr(txn.redirectUri)}">${inputs}<noscript><button>Continue</button></noscript></form></body></html>`);
+        .send(
+          `<!doctype html><html><body onload="document.forms[0].submit()"><form method="post" action="${escapeAttr(
+            txn.redirectUri,
+          )}">${inputs}<noscript><button>Continue</button></noscript></form></body></html>`,
+        );
       return;
     }
     const url = new URL(txn.redirectUri);
@@ -180,16 +244,29 @@ export function createOidcRouter(emulator: Emulator): Router {
     res.redirect(302, url.toString());
   };
 
-  const redirectError = (res: Response, txn: Pick<AuthorizeTransaction, 'redirectUri' | 'responseMode' | 'state'>, err: AadstsError) => {
+  const redirectError = (
+    res: Response,
+    txn: Pick<AuthorizeTransaction, 'redirectUri' | 'responseMode' | 'state'>,
+    err: AadstsError,
+  ) => {
     const body = err.body(emulator.clock.now());
-    redirectWithParams(res, txn, { error: err.error, error_description: body.error_description, error_uri: body.error_uri! });
+    redirectWithParams(res, txn, {
+      error: err.error,
+      error_description: body.error_description,
+      error_uri: body.error_uri!,
+    });
   };
 
   const showError = (res: Response, err: AadstsError, status = 400) => {
     res.status(status).type('html').send(errorPage(err));
   };
 
-  const issueCodeAndRedirect = (res: Response, txn: AuthorizeTransaction, tenant: TenantStore, userId: string) => {
+  const issueCodeAndRedirect = (
+    res: Response,
+    txn: AuthorizeTransaction,
+    tenant: TenantStore,
+    userId: string,
+  ) => {
     const code = emulator.issueCode({
       tenantId: tenant.id,
       clientId: txn.app.appId,
@@ -200,13 +277,21 @@ export function createOidcRouter(emulator: Emulator): Router {
       codeChallenge: txn.codeChallenge,
       codeChallengeMethod: txn.codeChallengeMethod,
     });
-    redirectWithParams(res, txn, { code, session_state: randomBytes(16).toString('hex') });
+    redirectWithParams(res, txn, {
+      code,
+      session_state: randomBytes(16).toString('hex'),
+    });
   };
 
   /** Entra refuses disabled and unassigned users on its own page, not at the redirect URI. */
-  const userRefusal = (tenant: TenantStore, app: EmulatedApplication, userId: string): AadstsError | undefined => {
+  const userRefusal = (
+    tenant: TenantStore,
+    app: EmulatedApplication,
+    userId: string,
+  ): AadstsError | undefined => {
     const user = tenant.getUser(userId);
-    if (!user) return aadsts.userFromOtherTenant(userId, app.appId, tenant.displayName);
+    if (!user)
+      return aadsts.userFromOtherTenant(userId, app.appId, tenant.displayName);
     if (!user.accountEnabled) return aadsts.userDisabled();
     if (app.appRoleAssignmentRequired && !isAssigned(tenant, app, user.id)) {
       return aadsts.userNotAssigned(user.id, app.appId);
@@ -215,11 +300,19 @@ export function createOidcRouter(emulator: Emulator): Router {
   };
 
   const handleAuthorize = (req: Request, res: Response) => {
-    const q = { ...(req.query as Record<string, string>), ...((req.body as Record<string, string>) ?? {}) };
+    const q = {
+      ...(req.query as Record<string, string>),
+      ...((req.body as Record<string, string>) ?? {}),
+    };
     const segment = req.params.tenant;
     const tenants = tenantsFor(segment);
     if (!tenants) {
       showError(res, aadsts.tenantNotFound(segment));
+      return;
+    }
+    const repeated = repeatedParameter(q);
+    if (repeated) {
+      showError(res, aadsts.invalidParameter(repeated));
       return;
     }
     const clientId = q.client_id;
@@ -230,7 +323,9 @@ export function createOidcRouter(emulator: Emulator): Router {
     const pseudo = PSEUDO_TENANTS.has(segment.toLowerCase());
     const home = emulator.findApplicationHome(clientId);
     const app = home?.getApplication(clientId);
-    const visible = app && (tenants.includes(home!) || app.signInAudience === 'AzureADMultipleOrgs');
+    const visible =
+      app &&
+      (tenants.includes(home!) || app.signInAudience === 'AzureADMultipleOrgs');
     if (!app || !visible) {
       showError(res, aadsts.unknownClient(clientId, tenants[0].displayName));
       return;
@@ -246,7 +341,9 @@ export function createOidcRouter(emulator: Emulator): Router {
         return;
       }
       redirectUri = app.redirectUris[0];
-    } else if (!app.redirectUris.some(r => redirectUriMatches(r, redirectUri!))) {
+    } else if (
+      !app.redirectUris.some(r => redirectUriMatches(r, redirectUri!))
+    ) {
       showError(res, aadsts.redirectMismatch(redirectUri, app.appId));
       return;
     }
@@ -292,12 +389,18 @@ export function createOidcRouter(emulator: Emulator): Router {
         redirectError(
           res,
           base,
-          aadsts.consentRequired(app.appId, app.displayName, 'consent_required'),
+          aadsts.consentRequired(
+            app.appId,
+            app.displayName,
+            'consent_required',
+          ),
         );
         return;
       }
     }
-    const method = q.code_challenge ? q.code_challenge_method ?? 'plain' : undefined;
+    const method = q.code_challenge
+      ? q.code_challenge_method ?? 'plain'
+      : undefined;
     if (method !== undefined && method !== 'S256' && method !== 'plain') {
       redirectError(res, base, aadsts.pkceMethodUnknown(method));
       return;
@@ -326,7 +429,7 @@ export function createOidcRouter(emulator: Emulator): Router {
     const txn: AuthorizeTransaction = {
       tenantSegment: segment,
       app,
-      tenants: pseudo ? tenants : tenants,
+      tenants,
       ...base,
       nonce: q.nonce,
       scopes: q.scope.split(/\s+/).filter(Boolean),
@@ -341,17 +444,23 @@ export function createOidcRouter(emulator: Emulator): Router {
     // Single sign-on: a browser with a session here is signed in again without a page,
     // unless the app asks to prompt or hints at someone else.
     const session = emulator.getSession(cookies(req)[SESSION_COOKIE]);
-    const sessionTenant = session && tenants.find(t => t.id === session.tenantId);
+    const sessionTenant =
+      session && tenants.find(t => t.id === session.tenantId);
     const sessionUser = sessionTenant?.getUser(session!.userId);
     const hintMatches =
-      !txn.loginHint || sessionUser?.userPrincipalName.toLowerCase() === txn.loginHint.toLowerCase();
+      !txn.loginHint ||
+      sessionUser?.userPrincipalName.toLowerCase() ===
+        txn.loginHint.toLowerCase();
     if (txn.prompt === 'none') {
       if (!sessionTenant || !sessionUser || !hintMatches) {
         redirectError(res, base, aadsts.loginRequired());
         return;
       }
     }
-    const interactive = txn.prompt === 'login' || txn.prompt === 'select_account' || txn.prompt === 'consent';
+    const interactive =
+      txn.prompt === 'login' ||
+      txn.prompt === 'select_account' ||
+      txn.prompt === 'consent';
     if (sessionTenant && sessionUser && hintMatches && !interactive) {
       const refusal = userRefusal(sessionTenant, app, sessionUser.id);
       if (refusal) {
@@ -369,12 +478,23 @@ export function createOidcRouter(emulator: Emulator): Router {
 
     const id = randomBytes(18).toString('base64url');
     transactions.set(id, txn);
-    for (const [k, t] of transactions) if (t.expiresAt < emulator.nowSeconds()) transactions.delete(k);
+    for (const [k, t] of transactions)
+      if (t.expiresAt < emulator.nowSeconds()) transactions.delete(k);
     res
       .status(200)
       .type('html')
       .set('Cache-Control', 'no-store')
-      .send(signInPage({ txnId: id, action: `${emulator.baseUrl}/${segment}/oauth2/v2.0/authorize/select`, app, tenants, loginHint: txn.loginHint, domainHint: txn.domainHint, prompt: txn.prompt }));
+      .send(
+        signInPage({
+          txnId: id,
+          action: `${emulator.baseUrl}/${segment}/oauth2/v2.0/authorize/select`,
+          app,
+          tenants,
+          loginHint: txn.loginHint,
+          domainHint: txn.domainHint,
+          prompt: txn.prompt,
+        }),
+      );
   };
 
   router.get('/:tenant/oauth2/v2.0/authorize', handleAuthorize);
@@ -389,7 +509,14 @@ export function createOidcRouter(emulator: Emulator): Router {
     }
     const tenant = txn.tenants.find(t => t.getUser(userId ?? ''));
     if (!tenant) {
-      showError(res, aadsts.userFromOtherTenant(String(userId), txn.app.appId, txn.tenants[0].displayName));
+      showError(
+        res,
+        aadsts.userFromOtherTenant(
+          String(userId),
+          txn.app.appId,
+          txn.tenants[0].displayName,
+        ),
+      );
       return;
     }
     const refusal = userRefusal(tenant, txn.app, userId);
@@ -402,7 +529,11 @@ export function createOidcRouter(emulator: Emulator): Router {
     const previous = cookies(req)[SESSION_COOKIE];
     emulator.endSession(previous);
     const sid = emulator.startSession(tenant.id, user.id);
-    res.cookie(SESSION_COOKIE, sid, { httpOnly: true, sameSite: 'lax', path: '/' });
+    res.cookie(SESSION_COOKIE, sid, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+    });
     issueCodeAndRedirect(res, txn, tenant, user.id);
   });
 
@@ -430,7 +561,13 @@ export function createOidcRouter(emulator: Emulator): Router {
     const apps = tenants
       .flatMap(t => t.applications)
       .filter(a => !clientId || a.appId === clientId);
-    const allowed = target && apps.some(a => [...a.redirectUris, ...a.logoutUris].some(r => redirectUriMatches(r, target)));
+    const allowed =
+      target &&
+      apps.some(a =>
+        [...a.redirectUris, ...a.logoutUris].some(r =>
+          redirectUriMatches(r, target),
+        ),
+      );
     if (allowed) {
       const url = new URL(target);
       if (q.state) url.searchParams.set('state', q.state);
@@ -453,7 +590,8 @@ export function createOidcRouter(emulator: Emulator): Router {
         `${GRAPH_RESOURCE}/`,
       ]);
       const tenant = emulator.tenants.get(String(token.tid));
-      const user = token.idtyp === 'user' ? tenant?.getUser(String(token.oid)) : undefined;
+      const user =
+        token.idtyp === 'user' ? tenant?.getUser(String(token.oid)) : undefined;
       if (!user) {
         throw new BearerTokenError(
           'InvalidAuthenticationToken',
@@ -492,6 +630,8 @@ export function createOidcRouter(emulator: Emulator): Router {
   router.post('/:tenant/oauth2/v2.0/token', form, async (req, res) => {
     try {
       const body = { ...((req.body as Record<string, string>) ?? {}) };
+      const repeated = repeatedParameter(body);
+      if (repeated) throw aadsts.invalidParameter(repeated);
       const basic = /^Basic\s+(.+)$/i.exec(req.headers.authorization ?? '');
       if (basic) {
         // RFC 6749 2.3.1: form-encoded id and secret, joined by the first colon.
@@ -515,7 +655,11 @@ export function createOidcRouter(emulator: Emulator): Router {
       if (!body.client_id) throw aadsts.missingParameter('client_id');
       const home = emulator.findApplicationHome(body.client_id);
       const app = home?.getApplication(body.client_id);
-      if (!app || (!tenants.includes(home!) && app.signInAudience !== 'AzureADMultipleOrgs')) {
+      if (
+        !app ||
+        (!tenants.includes(home!) &&
+          app.signInAudience !== 'AzureADMultipleOrgs')
+      ) {
         throw aadsts.unknownClient(body.client_id, tenants[0].displayName);
       }
       await authenticateClient(emulator, app, body, [
@@ -525,16 +669,24 @@ export function createOidcRouter(emulator: Emulator): Router {
 
       switch (body.grant_type) {
         case 'authorization_code':
-          res.set('Cache-Control', 'no-store').json(await redeemCode(emulator, tenants, app, body));
+          res
+            .set('Cache-Control', 'no-store')
+            .json(await redeemCode(emulator, tenants, app, body));
           return;
         case 'refresh_token':
-          res.set('Cache-Control', 'no-store').json(await redeemRefreshToken(emulator, tenants, app, body));
+          res
+            .set('Cache-Control', 'no-store')
+            .json(await redeemRefreshToken(emulator, tenants, app, body));
           return;
         case 'client_credentials': {
           // An app token names its tenant: /common cannot, /organizations does not say which.
-          if (segment.toLowerCase() === 'common') throw aadsts.grantNotOnCommon();
-          if (PSEUDO_TENANTS.has(segment.toLowerCase())) throw aadsts.noTenantRealm();
-          res.set('Cache-Control', 'no-store').json(await clientCredentials(emulator, tenants[0], app, body));
+          if (segment.toLowerCase() === 'common')
+            throw aadsts.grantNotOnCommon();
+          if (PSEUDO_TENANTS.has(segment.toLowerCase()))
+            throw aadsts.noTenantRealm();
+          res
+            .set('Cache-Control', 'no-store')
+            .json(await clientCredentials(emulator, tenants[0], app, body));
           return;
         }
         default:
@@ -560,10 +712,18 @@ async function authenticateClient(
 ): Promise<void> {
   if (body.client_assertion || body.client_assertion_type) {
     if (body.client_assertion_type !== ASSERTION_TYPE) {
-      throw aadsts.assertionInvalid(`client_assertion_type must be '${ASSERTION_TYPE}'.`);
+      throw aadsts.assertionInvalid(
+        `client_assertion_type must be '${ASSERTION_TYPE}'.`,
+      );
     }
-    if (!body.client_assertion) throw aadsts.missingParameter('client_assertion');
-    await verifyClientAssertion(emulator, app, body.client_assertion, tokenEndpoints);
+    if (!body.client_assertion)
+      throw aadsts.missingParameter('client_assertion');
+    await verifyClientAssertion(
+      emulator,
+      app,
+      body.client_assertion,
+      tokenEndpoints,
+    );
     return;
   }
   if (body.client_secret !== undefined) {
@@ -571,7 +731,10 @@ async function authenticateClient(
     const cred = app.passwordCredentials.find(c => c.secretHash === hash);
     if (!cred) throw aadsts.invalidSecret(app.appId);
     const now = emulator.clock.now().getTime();
-    if (Date.parse(cred.endDateTime) <= now || Date.parse(cred.startDateTime) > now) {
+    if (
+      Date.parse(cred.endDateTime) <= now ||
+      Date.parse(cred.startDateTime) > now
+    ) {
       throw aadsts.expiredSecret(app.appId);
     }
     return;
@@ -592,11 +755,17 @@ async function verifyClientAssertion(
     throw aadsts.assertionInvalid('The client assertion is not a JWT.');
   }
   if (!header.alg || !['RS256', 'PS256', 'ES256'].includes(header.alg)) {
-    throw aadsts.assertionInvalid(`Unsupported signing algorithm '${header.alg}'.`);
+    throw aadsts.assertionInvalid(
+      `Unsupported signing algorithm '${header.alg}'.`,
+    );
   }
   const now = emulator.clock.now();
   const candidates = app.keyCredentials.filter(
-    k => Date.parse(k.endDateTime) > now.getTime() && (!header.kid || header.kid === k.keyId || !app.keyCredentials.some(o => o.keyId === header.kid)),
+    k =>
+      Date.parse(k.endDateTime) > now.getTime() &&
+      (!header.kid ||
+        header.kid === k.keyId ||
+        !app.keyCredentials.some(o => o.keyId === header.kid)),
   );
   for (const cred of candidates) {
     let key: KeyLike | Uint8Array;
@@ -608,21 +777,34 @@ async function verifyClientAssertion(
       continue;
     }
     try {
-      const { payload } = await jwtVerify(assertion, key, { currentDate: now, algorithms: [header.alg] });
+      const { payload } = await jwtVerify(assertion, key, {
+        currentDate: now,
+        algorithms: [header.alg],
+      });
       if (payload.iss !== payload.sub) throw aadsts.assertionIssuerMismatch();
-      if (payload.iss !== app.appId) throw aadsts.assertionOtherClient(app.appId);
+      if (payload.iss !== app.appId)
+        throw aadsts.assertionOtherClient(app.appId);
       const auds = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
       if (!auds.some(a => tokenEndpoints.includes(String(a)))) {
-        throw aadsts.assertionInvalid(`The 'aud' claim must be the token endpoint '${tokenEndpoints[0]}'.`);
+        throw aadsts.assertionInvalid(
+          `The 'aud' claim must be the token endpoint '${tokenEndpoints[0]}'.`,
+        );
       }
-      if (!payload.exp) throw aadsts.assertionInvalid("The 'exp' claim is required.");
-      if (!payload.jti) throw aadsts.assertionInvalid("The 'jti' claim is required.");
-      if (!emulator.useAssertionId(`${app.appId}:${payload.jti}`, payload.exp)) throw aadsts.assertionReplay();
+      if (!payload.exp)
+        throw aadsts.assertionInvalid("The 'exp' claim is required.");
+      if (!payload.jti)
+        throw aadsts.assertionInvalid("The 'jti' claim is required.");
+      if (!emulator.useAssertionId(`${app.appId}:${payload.jti}`, payload.exp))
+        throw aadsts.assertionReplay();
       return;
     } catch (e) {
       if (e instanceof AadstsError) throw e;
       const code = (e as { code?: string }).code;
-      if (code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') throw aadsts.assertionExpired();
+      if (
+        code === 'ERR_JWT_EXPIRED' ||
+        code === 'ERR_JWT_CLAIM_VALIDATION_FAILED'
+      )
+        throw aadsts.assertionExpired();
       if (code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED') continue;
       throw aadsts.assertionInvalid((e as Error).message);
     }
@@ -651,7 +833,8 @@ function checkDelegatedScopes(
     const missing = request.permissions.filter(
       p => p !== '.default' && !app.graphDelegatedPermissions.includes(p),
     );
-    if (missing.length) throw aadsts.consentRequired(app.appId, app.displayName);
+    if (missing.length)
+      throw aadsts.consentRequired(app.appId, app.displayName);
   }
   return request;
 }
@@ -669,26 +852,55 @@ async function tokenResponse(
   if (!user.accountEnabled) throw aadsts.userDisabled();
   const request = checkDelegatedScopes(tenant, app, scopes);
   const permissions = request.permissions.length
-    ? request.permissions.flatMap(p => (p === '.default' ? app.graphDelegatedPermissions.filter(x => !OIDC_SCOPES.includes(x)) : [p]))
+    ? request.permissions.flatMap(p =>
+        p === '.default'
+          ? app.graphDelegatedPermissions.filter(x => !OIDC_SCOPES.includes(x))
+          : [p],
+      )
     : ['User.Read'];
   // Graph tokens carry the OpenID scopes too (scp "openid profile email User.Read").
   const scp =
     request.resource === 'graph'
       ? [...request.oidc.filter(x => x !== 'offline_access'), ...permissions]
       : permissions;
-  const access = await createAccessToken(emulator, tenant, app, request.resource, { user, scp });
+  const access = await createAccessToken(
+    emulator,
+    tenant,
+    app,
+    request.resource,
+    { user, scp },
+  );
   const out: Record<string, unknown> = {
     token_type: 'Bearer',
-    scope: [...new Set([...permissions.map(p => (request.resource === 'graph' ? p : `api://${request.resource}/${p}`)), ...request.oidc])].join(' '),
+    scope: [
+      ...new Set([
+        ...permissions.map(p =>
+          request.resource === 'graph' ? p : `api://${request.resource}/${p}`,
+        ),
+        ...request.oidc,
+      ]),
+    ].join(' '),
     expires_in: access.expiresIn,
     ext_expires_in: access.expiresIn,
     access_token: access.token,
   };
   if (scopes.includes('offline_access')) {
-    out.refresh_token = emulator.issueRefreshToken({ tenantId: tenant.id, clientId: app.appId, userId, scopes });
+    out.refresh_token = emulator.issueRefreshToken({
+      tenantId: tenant.id,
+      clientId: app.appId,
+      userId,
+      scopes,
+    });
   }
   if (scopes.includes('openid')) {
-    out.id_token = await createIdToken(emulator, tenant, app, user, scopes, nonce);
+    out.id_token = await createIdToken(
+      emulator,
+      tenant,
+      app,
+      user,
+      scopes,
+      nonce,
+    );
   }
   return out;
 }
@@ -703,7 +915,8 @@ async function redeemCode(
   const code = emulator.getCode(body.code);
   if (!code) throw aadsts.codeInvalid();
   if (code.clientId !== app.appId) throw aadsts.codeOtherClient();
-  if (!tenants.some(t => t.id === code.tenantId)) throw aadsts.codeOtherTenant();
+  if (!tenants.some(t => t.id === code.tenantId))
+    throw aadsts.codeOtherTenant();
   if (code.redeemed) throw aadsts.codeRedeemed();
   if (code.expiresAt <= emulator.nowSeconds()) throw aadsts.codeExpired();
   if (!body.redirect_uri) throw aadsts.missingParameter('redirect_uri');
@@ -712,12 +925,22 @@ async function redeemCode(
   }
   if (code.codeChallenge) {
     if (!body.code_verifier) throw aadsts.verifierMissing();
-    const expected = code.codeChallengeMethod === 'S256' ? s256(body.code_verifier) : body.code_verifier;
+    const expected =
+      code.codeChallengeMethod === 'S256'
+        ? s256(body.code_verifier)
+        : body.code_verifier;
     if (expected !== code.codeChallenge) throw aadsts.verifierMismatch();
   }
   code.redeemed = true;
   const tenant = emulator.tenants.get(code.tenantId)!;
-  return tokenResponse(emulator, tenant, app, code.userId, code.scopes, code.nonce);
+  return tokenResponse(
+    emulator,
+    tenant,
+    app,
+    code.userId,
+    code.scopes,
+    code.nonce,
+  );
 }
 
 async function redeemRefreshToken(
@@ -730,14 +953,20 @@ async function redeemRefreshToken(
   const grant = emulator.getRefreshGrant(body.refresh_token);
   if (!grant) throw aadsts.codeInvalid();
   if (grant.clientId !== app.appId) throw aadsts.refreshOtherClient();
-  if (!tenants.some(t => t.id === grant.tenantId)) throw aadsts.refreshOtherTenant();
+  if (!tenants.some(t => t.id === grant.tenantId))
+    throw aadsts.refreshOtherTenant();
   if (grant.expiresAt <= emulator.nowSeconds()) throw aadsts.refreshExpired();
   const tenant = emulator.tenants.get(grant.tenantId)!;
   // A refresh may ask for other resource scopes (consent still applies); the OpenID scopes of
   // the sign-in carry over, so the app keeps getting an ID token and a new refresh token.
-  const requested = body.scope ? body.scope.split(/\s+/).filter(Boolean) : grant.scopes;
+  const requested = body.scope
+    ? body.scope.split(/\s+/).filter(Boolean)
+    : grant.scopes;
   const scopes = [
-    ...new Set([...requested, ...grant.scopes.filter(s => OIDC_SCOPES.includes(s))]),
+    ...new Set([
+      ...requested,
+      ...grant.scopes.filter(s => OIDC_SCOPES.includes(s)),
+    ]),
   ];
   return tokenResponse(emulator, tenant, app, grant.userId, scopes);
 }
@@ -750,11 +979,20 @@ async function clientCredentials(
 ) {
   if (!body.scope) throw aadsts.missingParameter('scope');
   const scopes = body.scope.split(/\s+/).filter(Boolean);
-  if (scopes.length !== 1 || !scopes[0].endsWith('/.default')) throw aadsts.defaultScopeRequired(body.scope);
+  if (scopes.length !== 1 || !scopes[0].endsWith('/.default'))
+    throw aadsts.defaultScopeRequired(body.scope);
   const request = parseScopes(scopes[0], tenant);
-  if ('error' in request) throw aadsts.invalidResource(request.error, tenant.displayName);
-  const roles = request.resource === 'graph' ? app.graphApplicationPermissions : [];
-  const access = await createAccessToken(emulator, tenant, app, request.resource, { roles });
+  if ('error' in request)
+    throw aadsts.invalidResource(request.error, tenant.displayName);
+  const roles =
+    request.resource === 'graph' ? app.graphApplicationPermissions : [];
+  const access = await createAccessToken(
+    emulator,
+    tenant,
+    app,
+    request.resource,
+    { roles },
+  );
   return {
     token_type: 'Bearer',
     expires_in: access.expiresIn,
@@ -764,5 +1002,9 @@ async function clientCredentials(
 }
 
 function escapeAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return s
+    .replace(/&/g, '&amp;')
+    .replace(/"/g, '&quot;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }

@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { decodeProtectedHeader, importJWK, jwtVerify, JWTPayload } from 'jose';
-import { AZURE_DEVOPS_RESOURCE, Emulator, GRAPH_APP_ID, GRAPH_RESOURCE } from './Emulator';
+import {
+  AZURE_DEVOPS_RESOURCE,
+  Emulator,
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+} from './Emulator';
 import { TenantStore } from './tenant/TenantStore';
 import { EmulatedApplication, EmulatedUser } from './tenant/types';
 
@@ -19,7 +24,10 @@ export interface ScopeRequest {
 }
 
 /** Splits a scope parameter into OIDC scopes and one resource; an error names the resources when there are several or an unknown one. */
-export function parseScopes(scope: string, tenant: TenantStore): ScopeRequest | { error: string } {
+export function parseScopes(
+  scope: string,
+  tenant: TenantStore,
+): ScopeRequest | { error: string } {
   const parts = scope.split(/\s+/).filter(Boolean);
   const oidc = parts.filter(p => OIDC_SCOPES.has(p));
   const rest = parts.filter(p => !OIDC_SCOPES.has(p));
@@ -35,7 +43,11 @@ export function parseScopes(scope: string, tenant: TenantStore): ScopeRequest | 
       const r = p.slice(0, slash).replace(/\/$/, '');
       permission = p.slice(slash + 1);
       if (r === GRAPH_RESOURCE || r === GRAPH_APP_ID) resource = 'graph';
-      else if (r === AZURE_DEVOPS_RESOURCE || r === `api://${AZURE_DEVOPS_RESOURCE}`) resource = 'devops';
+      else if (
+        r === AZURE_DEVOPS_RESOURCE ||
+        r === `api://${AZURE_DEVOPS_RESOURCE}`
+      )
+        resource = 'devops';
       else {
         const appId = r.replace(/^api:\/\//, '');
         if (!tenant.getApplication(appId)) return { error: r };
@@ -56,7 +68,11 @@ export function audienceFor(resource: string): string {
 }
 
 /** Group ids for the `groups` claim under the app's `groupMembershipClaims` setting. */
-export function groupsForClaim(tenant: TenantStore, app: EmulatedApplication, userId: string): string[] | undefined {
+export function groupsForClaim(
+  tenant: TenantStore,
+  app: EmulatedApplication,
+  userId: string,
+): string[] | undefined {
   switch (app.groupMembershipClaims) {
     case 'None':
       return undefined;
@@ -83,16 +99,32 @@ export function groupsForClaim(tenant: TenantStore, app: EmulatedApplication, us
  * App roles of a user for an app: assigned to the user or to a group the user is a direct
  * member of (Entra does not pass app roles down nested groups).
  */
-export function rolesFor(tenant: TenantStore, app: EmulatedApplication, userId: string): string[] {
-  const principals = new Set([userId, ...tenant.directMemberOf(userId).map(g => g.id)]);
+export function rolesFor(
+  tenant: TenantStore,
+  app: EmulatedApplication,
+  userId: string,
+): string[] {
+  const principals = new Set([
+    userId,
+    ...tenant.directMemberOf(userId).map(g => g.id),
+  ]);
   const roleIds = new Set(
-    app.appRoleAssignments.filter(a => principals.has(a.principalId)).map(a => a.appRoleId),
+    app.appRoleAssignments
+      .filter(a => principals.has(a.principalId))
+      .map(a => a.appRoleId),
   );
   return app.appRoles.filter(r => roleIds.has(r.id)).map(r => r.value);
 }
 
-export function isAssigned(tenant: TenantStore, app: EmulatedApplication, userId: string): boolean {
-  const principals = new Set([userId, ...tenant.directMemberOf(userId).map(g => g.id)]);
+export function isAssigned(
+  tenant: TenantStore,
+  app: EmulatedApplication,
+  userId: string,
+): boolean {
+  const principals = new Set([
+    userId,
+    ...tenant.directMemberOf(userId).map(g => g.id),
+  ]);
   return app.appRoleAssignments.some(a => principals.has(a.principalId));
 }
 
@@ -134,7 +166,9 @@ export async function createIdToken(
     if (groups.length > GROUPS_CLAIM_LIMIT) {
       claims._claim_names = { groups: 'src1' };
       claims._claim_sources = {
-        src1: { endpoint: `${emulator.graphBaseUrl}/users/${user.id}/getMemberObjects` },
+        src1: {
+          endpoint: `${emulator.graphBaseUrl}/users/${user.id}/getMemberObjects`,
+        },
       };
     } else {
       claims.groups = groups;
@@ -195,9 +229,17 @@ export async function verifyBearer(
   header: string | undefined,
   audiences: string[],
 ): Promise<JWTPayload & Record<string, any>> {
-  if (!header) throw new BearerTokenError('InvalidAuthenticationToken', 'Access token is empty.');
+  if (!header)
+    throw new BearerTokenError(
+      'InvalidAuthenticationToken',
+      'Access token is empty.',
+    );
   const m = /^Bearer\s+(.+)$/i.exec(header);
-  if (!m) throw new BearerTokenError('InvalidAuthenticationToken', 'Access token is empty.');
+  if (!m)
+    throw new BearerTokenError(
+      'InvalidAuthenticationToken',
+      'Access token is empty.',
+    );
   const token = m[1].trim();
   let kid: string | undefined;
   try {
@@ -205,10 +247,17 @@ export async function verifyBearer(
     kid = h.kid;
     if (h.alg !== 'RS256') throw new Error('alg');
   } catch {
-    throw new BearerTokenError('InvalidAuthenticationToken', 'IDX14100: JWT is not well formed.');
+    throw new BearerTokenError(
+      'InvalidAuthenticationToken',
+      'IDX14100: JWT is not well formed.',
+    );
   }
   const jwk = kid ? emulator.keys.publicJwk(kid) : undefined;
-  if (!jwk) throw new BearerTokenError('InvalidAuthenticationToken', 'Access token validation failure. Invalid audience or signature.');
+  if (!jwk)
+    throw new BearerTokenError(
+      'InvalidAuthenticationToken',
+      'Access token validation failure. Invalid audience or signature.',
+    );
   try {
     const { payload } = await jwtVerify(token, await importJWK(jwk, 'RS256'), {
       currentDate: emulator.clock.now(),
@@ -216,14 +265,23 @@ export async function verifyBearer(
       clockTolerance: 300,
     });
     if (!audiences.includes(String(payload.aud))) {
-      throw new BearerTokenError('InvalidAuthenticationToken', 'Access token validation failure. Invalid audience.');
+      throw new BearerTokenError(
+        'InvalidAuthenticationToken',
+        'Access token validation failure. Invalid audience.',
+      );
     }
     return payload as JWTPayload & Record<string, any>;
   } catch (e) {
     if (e instanceof BearerTokenError) throw e;
     if ((e as { code?: string }).code === 'ERR_JWT_EXPIRED') {
-      throw new BearerTokenError('InvalidAuthenticationToken', 'Lifetime validation failed, the token is expired.');
+      throw new BearerTokenError(
+        'InvalidAuthenticationToken',
+        'Lifetime validation failed, the token is expired.',
+      );
     }
-    throw new BearerTokenError('InvalidAuthenticationToken', 'Access token validation failure. Invalid audience or signature.');
+    throw new BearerTokenError(
+      'InvalidAuthenticationToken',
+      'Access token validation failure. Invalid audience or signature.',
+    );
   }
 }
