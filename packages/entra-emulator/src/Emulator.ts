@@ -60,6 +60,11 @@ export class Emulator {
   readonly deltaPageSize: number;
   readonly tokenLifetimeSeconds: number;
   readonly codeLifetimeSeconds: number;
+  /**
+   * The secret a managed identity endpoint expects in `X-IDENTITY-HEADER` (as Azure Container
+   * Apps and App Service hand it to the app in `IDENTITY_HEADER`).
+   */
+  readonly identityHeader = randomBytes(16).toString('hex');
   /** Where the emulator is reached (set when it listens), e.g. `http://localhost:7100`. */
   baseUrl = 'http://localhost';
 

@@ -135,6 +135,20 @@ export const aadsts = {
       'Client assertion is not within its valid time range.',
       401,
     ),
+  federatedNoIssuer: (issuer: string, subject: string) =>
+    new AadstsError(
+      700211,
+      'invalid_client',
+      `No matching federated identity record found for presented assertion issuer '${issuer}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. Assertion subject: '${subject}'.`,
+      401,
+    ),
+  federatedNoSubject: (issuer: string, subject: string) =>
+    new AadstsError(
+      700213,
+      'invalid_client',
+      `No matching federated identity record found for presented assertion subject '${subject}'. Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. Assertion issuer: '${issuer}'.`,
+      401,
+    ),
   assertionAudience: () =>
     new AadstsError(
       700212,

@@ -190,5 +190,6 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
     users,
     groups,
     applications: [],
+    managedIdentities: [],
   };
 }

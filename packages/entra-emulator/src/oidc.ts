@@ -760,6 +760,16 @@ async function verifyClientAssertion(
     );
   }
   const now = emulator.clock.now();
+  let unverified: Record<string, unknown>;
+  try {
+    unverified = decodeJwt(assertion);
+  } catch {
+    throw aadsts.assertionInvalid('The client assertion is not a JWT.');
+  }
+  if (unverified.iss !== app.appId) {
+    await verifyFederatedAssertion(emulator, app, assertion, unverified, header.kid);
+    return;
+  }
   const candidates = app.keyCredentials.filter(
     k =>
       Date.parse(k.endDateTime) > now.getTime() &&
@@ -810,6 +820,44 @@ async function verifyClientAssertion(
     }
   }
   throw aadsts.assertionSignature(app.appId);
+}
+
+/**
+ * A client assertion from a trusted issuer (workload identity federation, e.g. a managed
+ * identity): it must match a federated identity credential of the app by issuer, subject and
+ * audience, and be signed by the issuer. The emulator verifies issuers it hosts itself.
+ */
+async function verifyFederatedAssertion(
+  emulator: Emulator,
+  app: EmulatedApplication,
+  assertion: string,
+  unverified: Record<string, unknown>,
+  kid: string | undefined,
+): Promise<void> {
+  const issuer = String(unverified.iss ?? '');
+  const subject = String(unverified.sub ?? '');
+  const creds = app.federatedIdentityCredentials.filter(
+    f => f.issuer.replace('{emulator}', emulator.baseUrl) === issuer,
+  );
+  if (creds.length === 0) throw aadsts.federatedNoIssuer(issuer, subject);
+  const bySubject = creds.filter(f => f.subject === subject);
+  if (bySubject.length === 0) throw aadsts.federatedNoSubject(issuer, subject);
+  const auds = Array.isArray(unverified.aud) ? unverified.aud : [unverified.aud];
+  if (!bySubject.some(f => f.audiences.some(a => auds.includes(a)))) {
+    throw aadsts.assertionAudience();
+  }
+  const jwk = kid && issuer.startsWith(`${emulator.baseUrl}/`) ? emulator.keys.publicJwk(kid) : undefined;
+  if (!jwk) throw aadsts.assertionSignature(app.appId);
+  try {
+    await jwtVerify(assertion, await importJWK(jwk, 'RS256'), {
+      currentDate: emulator.clock.now(),
+      algorithms: ['RS256'],
+    });
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ERR_JWT_EXPIRED') throw aadsts.assertionExpired();
+    throw aadsts.assertionSignature(app.appId);
+  }
 }
 
 function s256(verifier: string): string {

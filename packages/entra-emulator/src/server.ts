@@ -5,6 +5,7 @@ import { Emulator, EmulatorOptions } from './Emulator';
 import { validateFaultSettings } from './faults';
 import { GraphService } from './graph/GraphService';
 import { createOidcRouter } from './oidc';
+import { createManagedIdentityRouter } from './managedIdentity';
 import { loadTenantFile } from './tenant/loadTenants';
 
 /** A running emulator: its state, its URL and a way to stop it. */
@@ -114,6 +115,7 @@ export function createEmulatorApp(
   admin.use(adminBodyError);
   app.use('/_emulator', admin);
 
+  app.use(createManagedIdentityRouter(emulator));
   app.use(createOidcRouter(emulator));
 
   app.use((req, res) => {

@@ -1,5 +1,6 @@
 import {
   EmulatedApplication,
+  EmulatedManagedIdentity,
   EmulatedGroup,
   EmulatedTenantData,
   EmulatedUser,
@@ -23,6 +24,7 @@ export class TenantStore {
   displayName: string;
   readonly domains: string[];
   readonly applications: EmulatedApplication[];
+  readonly managedIdentities: EmulatedManagedIdentity[];
 
   private readonly users = new Map<string, EmulatedUser>();
   private readonly groups = new Map<string, EmulatedGroup>();
@@ -38,6 +40,7 @@ export class TenantStore {
     this.displayName = data.displayName;
     this.domains = data.domains.map(d => d.toLowerCase());
     this.applications = data.applications;
+    this.managedIdentities = data.managedIdentities ?? [];
     const v = this.nextVersion();
     for (const u of data.users) {
       this.users.set(u.id, u);

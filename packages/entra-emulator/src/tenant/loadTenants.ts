@@ -162,6 +162,19 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
   }
   const allGroups = [...groups, ...generated];
 
+  const managedIdentities = (t.managedIdentities ?? []).map((m: Raw, i: number) => {
+    const w = `${where}.managedIdentities[${i}]`;
+    const name: string = need(m.name, `${w}.name`);
+    return {
+      name,
+      clientId: guidOr(m.clientId, `${w}.clientId`, id, 'mi-client', name),
+      principalId: guidOr(m.principalId, `${w}.principalId`, id, 'mi-principal', name),
+    };
+  });
+  // A federated credential's subject may name a managed identity of the tenant.
+  const resolvePrincipal = (subject: string) =>
+    managedIdentities.find((m: { name: string }) => m.name === subject)?.principalId ?? subject;
+
   const applications: EmulatedApplication[] = (t.applications ?? []).map((a: Raw, i: number) => {
     const w = `${where}.applications[${i}]`;
     const appId = guidOr(need(a.appId, `${w}.appId`), `${w}.appId`);
@@ -230,6 +243,16 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
       graphApplicationPermissions: a.graphApplicationPermissions ?? [],
       graphDelegatedPermissions: a.graphDelegatedPermissions ?? ['User.Read', 'openid', 'profile', 'email', 'offline_access'],
       requirePkce: a.requirePkce ?? true,
+      federatedIdentityCredentials: (a.federatedIdentityCredentials ?? []).map((f: Raw, j: number) => {
+        const ww = `${w}.federatedIdentityCredentials[${j}]`;
+        return {
+          name: f.name ?? `credential ${j + 1}`,
+          // `{emulator}` stands for the emulator's own URL, which is known only once it listens.
+          issuer: need(f.issuer, `${ww}.issuer`),
+          subject: resolvePrincipal(need(f.subject, `${ww}.subject`)),
+          audiences: f.audiences ?? ['api://AzureADTokenExchange'],
+        };
+      }),
     };
   });
 
@@ -240,6 +263,7 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
     users,
     groups: allGroups,
     applications,
+    managedIdentities,
   };
 }
 

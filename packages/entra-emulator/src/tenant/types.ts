@@ -79,6 +79,25 @@ export interface EmulatedApplication {
   graphDelegatedPermissions: string[];
   /** Require PKCE with S256 on the authorization code flow (the emulator's safe default). */
   requirePkce: boolean;
+  /** Trusted external tokens (e.g. from a managed identity) accepted as client assertions. */
+  federatedIdentityCredentials: EmulatedFederatedCredential[];
+}
+
+/** A federated identity credential on an app registration. */
+export interface EmulatedFederatedCredential {
+  name: string;
+  issuer: string;
+  subject: string;
+  audiences: string[];
+}
+
+/** A managed identity: its tokens come from the emulator's managed identity endpoint. */
+export interface EmulatedManagedIdentity {
+  name: string;
+  /** The identity's client id (user-assigned identities are picked by it). */
+  clientId: string;
+  /** The identity's object (principal) id: `sub` and `oid` of its tokens. */
+  principalId: string;
 }
 
 export interface EmulatedTenantData {
@@ -89,4 +108,5 @@ export interface EmulatedTenantData {
   users: EmulatedUser[];
   groups: EmulatedGroup[];
   applications: EmulatedApplication[];
+  managedIdentities: EmulatedManagedIdentity[];
 }
