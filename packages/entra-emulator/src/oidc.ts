@@ -766,7 +766,9 @@ async function verifyClientAssertion(
   } catch {
     throw aadsts.assertionInvalid('The client assertion is not a JWT.');
   }
-  if (unverified.iss !== app.appId) {
+  // A federated assertion comes from another issuer (a URL) about a subject; a certificate
+  // assertion has iss = sub = the client id.
+  if (unverified.iss !== app.appId && unverified.iss !== unverified.sub) {
     await verifyFederatedAssertion(emulator, app, assertion, unverified, header.kid);
     return;
   }
