@@ -127,7 +127,7 @@ export function validateFaultSettings(input: unknown): string[] {
       problems.push('routes must be a regular expression (a string)');
     else {
       try {
-        new RegExp(body.routes);
+        RegExp(body.routes);
       } catch (e) {
         problems.push(
           `routes is not a valid regular expression: ${(e as Error).message}`,

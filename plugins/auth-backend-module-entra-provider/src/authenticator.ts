@@ -8,6 +8,7 @@ import {
 import { EntraEmulatorService } from '@gatehouse/plugin-entra-emulator-node';
 import { createRemoteJWKSet, JWTVerifyGetKey } from 'jose';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { ClientAuth, readClientAuth } from './clientAuth';
 import { validateIdToken } from './idToken';
 
 /** The claims of a validated Entra ID token that Gatehouse uses. */
@@ -81,7 +82,7 @@ interface ProviderSettings {
   graphResource: string;
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  clientAuth: ClientAuth;
   domainHint?: string;
   viaEmulator: boolean;
 }
@@ -202,11 +203,6 @@ export function createEntraAuthenticator(options: {
               'auth.providers.microsoft: clientId and tenantId must be configured together',
             );
           }
-          const clientSecret = config.getOptionalString('clientSecret');
-          if (!clientSecret)
-            throw new Error(
-              'auth.providers.microsoft: clientSecret is required',
-            );
           const name = config.getOptionalString('authority') ?? 'public';
           const authority = (AUTHORITIES[name.toLowerCase()] ?? name).replace(
             /\/+$/,
@@ -222,7 +218,7 @@ export function createEntraAuthenticator(options: {
             ).replace(/\/+$/, ''),
             tenantId: configuredTenant,
             clientId: configuredClientId,
-            clientSecret,
+            clientAuth: readClientAuth(config, configuredClientId),
             domainHint: config.getOptionalString('domainHint'),
             viaEmulator: false,
           };
@@ -242,7 +238,7 @@ export function createEntraAuthenticator(options: {
           graphResource: 'https://graph.microsoft.com',
           tenantId: conn.tenantId,
           clientId: conn.clientId,
-          clientSecret: conn.clientSecret,
+          clientAuth: async () => ({ client_secret: conn.clientSecret }),
           domainHint: config.getOptionalString('domainHint'),
           viaEmulator: true,
         };
@@ -377,7 +373,7 @@ async function tokenRequest(
     body: new URLSearchParams({
       ...params,
       client_id: s.clientId,
-      client_secret: s.clientSecret,
+      ...(await s.clientAuth(metadata.token_endpoint)),
     }),
   });
   const body = (await res.json().catch(() => ({}))) as TokenResponse & {
@@ -450,7 +446,7 @@ async function groupsOf(
       body: new URLSearchParams({
         grant_type: 'client_credentials',
         client_id: s.clientId,
-        client_secret: s.clientSecret,
+        ...(await s.clientAuth(metadata.token_endpoint)),
         scope: `${s.graphResource}/.default`,
       }),
     });

@@ -127,6 +127,9 @@ describe('Microsoft Graph over HTTP', () => {
     ])('refuses %s with 401', async (_name, authorization) => {
       const res = await h.get('/users', undefined, { authorization });
       expectGraphError(res, 401, 'InvalidAuthenticationToken', clock);
+      expect(res.headers.get('www-authenticate')).toContain(
+        'client_id="00000003-0000-0000-c000-000000000000"',
+      );
     });
 
     it('refuses an expired token (clock moved 2 hours) and accepts a new one', async () => {
@@ -203,7 +206,11 @@ describe('Microsoft Graph over HTTP', () => {
 
     beforeAll(async () => {
       groupsOnly = await h.appToken(FABRIKAM_APP, FABRIKAM_TENANT);
+    });
+
+    it('issues the app a Graph token with only its consented role', () => {
       expect(jwtPayload(groupsOnly).roles).toEqual(['GroupMember.Read.All']);
+      expect(jwtPayload(groupsOnly).aud).toBe('https://graph.microsoft.com');
     });
 
     it.each([
@@ -556,6 +563,8 @@ describe('Microsoft Graph over HTTP', () => {
       ]) {
         const res = await h.get(path, token);
         expectGraphError(res, 404, 'Request_ResourceNotFound', clock);
+        // The request was charged before the object was looked up.
+        expect(res.headers.get('x-ms-resource-unit')).toMatch(/^[1-5]$/);
       }
     });
 

@@ -339,20 +339,7 @@ export class GraphService {
       this.emulator.faults.count(route, res.status, ru);
       return res;
     } catch (e) {
-      const err =
-        e instanceof GraphError
-          ? e
-          : e instanceof BearerTokenError
-          ? new GraphError(401, e.graphCode, e.message, {
-              'WWW-Authenticate': `Bearer realm="", authorization_uri="${this.emulator.baseUrl}/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`,
-            })
-          : e instanceof FilterError
-          ? new GraphError(400, 'Request_UnsupportedQuery', e.message)
-          : new GraphError(
-              500,
-              'generalException',
-              'An internal error occurred.',
-            );
+      const err = this.asGraphError(e);
       if (err.status === 500) console.error(e);
       this.emulator.faults.count(route, err.status, ru);
       const res = this.errorResponse(
@@ -365,6 +352,23 @@ export class GraphService {
       res.headers = { ...res.headers, ...usage, ...err.extraHeaders };
       return res;
     }
+  }
+
+  private asGraphError(e: unknown): GraphError {
+    if (e instanceof GraphError) return e;
+    if (e instanceof BearerTokenError) {
+      return new GraphError(401, e.graphCode, e.message, {
+        'WWW-Authenticate': `Bearer realm="", authorization_uri="${this.emulator.baseUrl}/common/oauth2/authorize", client_id="${GRAPH_APP_ID}"`,
+      });
+    }
+    if (e instanceof FilterError) {
+      return new GraphError(400, 'Request_UnsupportedQuery', e.message);
+    }
+    return new GraphError(
+      500,
+      'generalException',
+      'An internal error occurred.',
+    );
   }
 
   /** An error in Graph's shape: `{ error: { code, message, innerError: { date, request-id, client-request-id } } }`. */
@@ -887,9 +891,10 @@ export class GraphService {
       const dir = m[2]?.toLowerCase() === 'desc' ? -1 : 1;
       const key = (r: Record<string, unknown>) =>
         String(r[prop] ?? '').toLowerCase();
-      rows = [...rows].sort((a, b) =>
-        key(a) < key(b) ? -dir : key(a) > key(b) ? dir : byId(a, b),
-      );
+      rows = [...rows].sort((a, b) => {
+        if (key(a) === key(b)) return byId(a, b);
+        return key(a) < key(b) ? -dir : dir;
+      });
     } else {
       rows = [...rows].sort(byId);
     }
@@ -1114,6 +1119,7 @@ export class GraphService {
         t: now,
       };
     }
+    const defaults = resource === 'users' ? USER_DEFAULT : GROUP_DELTA_PROPS;
     const fields = cursor.sel
       ? this.selectFields(
           new URLSearchParams({ $select: cursor.sel }),
@@ -1122,9 +1128,7 @@ export class GraphService {
           typeName,
           true,
         )
-      : resource === 'users'
-      ? USER_DEFAULT
-      : GROUP_DELTA_PROPS;
+      : defaults;
     const withMembers = resource === 'groups' && fields.includes('members');
     let entries = this.deltaEntries(t, resource, cursor.s);
     if (cursor.f) {
@@ -1135,12 +1139,12 @@ export class GraphService {
 
     const value: Record<string, unknown>[] = [];
     let budget = this.emulator.deltaPageSize;
-    let i =
-      cursor.g !== undefined
-        ? searchAfter(entries, e => e.id, cursor.g, true)
-        : cursor.a !== undefined
-        ? searchAfter(entries, e => e.id, cursor.a, false)
-        : 0;
+    // Go on after the last object sent, or with the group whose members were cut short.
+    let i = 0;
+    if (cursor.g !== undefined)
+      i = searchAfter(entries, e => e.id, cursor.g, true);
+    else if (cursor.a !== undefined)
+      i = searchAfter(entries, e => e.id, cursor.a, false);
     let partial: { g: string; m: string } | undefined;
     while (i < entries.length && budget > 0) {
       const e = entries[i];

@@ -56,7 +56,8 @@ export function parseFilter(text: string): FilterNode {
     if (/^-?\d/.test(t)) return Number(t);
     throw new FilterError(`Expected a literal but found '${t}' in $filter.`);
   };
-  const primary = (): FilterNode => {
+  // The grammar is recursive (a parenthesis holds a whole expression): function declarations.
+  function primary(): FilterNode {
     const t = next();
     if (t === '(') {
       const n = orExpr();
@@ -121,23 +122,23 @@ export function parseFilter(text: string): FilterNode {
     throw new FilterError(
       `Unsupported Query. Operator '${op}' is not supported in $filter.`,
     );
-  };
-  const andExpr = (): FilterNode => {
+  }
+  function andExpr(): FilterNode {
     let left = primary();
     while (peek()?.toLowerCase() === 'and') {
       next();
       left = { op: 'and', left, right: primary() };
     }
     return left;
-  };
-  const orExpr = (): FilterNode => {
+  }
+  function orExpr(): FilterNode {
     let left = andExpr();
     while (peek()?.toLowerCase() === 'or') {
       next();
       left = { op: 'or', left, right: andExpr() };
     }
     return left;
-  };
+  }
   const node = orExpr();
   if (i !== tokens.length)
     throw new FilterError(`Unexpected '${tokens[i]}' in $filter.`);

@@ -51,6 +51,7 @@ export function applicationFor(
     logoutUris: [],
     passwordCredentials: [],
     keyCredentials: [],
+    federatedIdentityCredentials: [],
     groupMembershipClaims: 'None',
     appRoles: [],
     appRoleAssignments: [],
@@ -276,15 +277,14 @@ export class GraphHarness {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: any }> {
+    let payload: string | undefined;
+    if (typeof body === 'string') payload = body;
+    else if (body !== undefined) payload = JSON.stringify(body);
     const res = await fetch(`${this.url}/_emulator${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body:
-        body === undefined
-          ? undefined
-          : typeof body === 'string'
-          ? body
-          : JSON.stringify(body),
+      headers:
+        payload === undefined ? {} : { 'content-type': 'application/json' },
+      body: payload,
     });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : undefined };
