@@ -12,10 +12,40 @@ export interface Config {
           /** The app registration's Application (client) ID. */
           clientId?: string;
           /**
-           * A client secret of the app registration.
+           * A client secret of the app registration. Exactly one of clientSecret,
+           * clientCertificate and federatedCredential is required.
            * @visibility secret
            */
           clientSecret?: string;
+          /**
+           * Client authentication by certificate (private_key_jwt) instead of a secret.
+           */
+          clientCertificate?: {
+            /**
+             * The certificate's private key, PKCS#8 PEM.
+             * @visibility secret
+             */
+            privateKey: string;
+            /** The certificate, PEM: its thumbprint (x5t) tells Entra which key signed. */
+            certificate?: string;
+            /** Or the key credential's id, sent as `kid`. */
+            keyId?: string;
+          };
+          /**
+           * Client authentication by a federated credential: a managed identity's token (or a
+           * workload identity token file) is the client assertion, so no secret exists at all.
+           * The app registration needs a federated identity credential for that identity.
+           */
+          federatedCredential?: {
+            /** `managedIdentity` (Container Apps, App Service, IMDS) or `file`. */
+            source: 'managedIdentity' | 'file';
+            /** A user-assigned managed identity's client id. */
+            managedIdentityClientId?: string;
+            /** For `file`: the token file. Default `AZURE_FEDERATED_TOKEN_FILE`. */
+            tokenFile?: string;
+          };
+          /** Microsoft Graph base URL. Default: the Graph of the authority's cloud. */
+          graphUrl?: string;
           /** The Directory (tenant) ID, a GUID, or a verified domain of the tenant. */
           tenantId?: string;
           /**
