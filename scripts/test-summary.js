@@ -14,7 +14,9 @@ if (fs.existsSync(jestFile)) {
   failed += jest.numFailedTests;
   skipped += jest.numPendingTests + (jest.numTodoTests ?? 0);
   // A suite that failed to run (syntax error, crash) has no failed test but is a failure.
-  failed += jest.testResults.filter(r => r.status === 'failed' && r.assertionResults.length === 0).length;
+  failed += jest.testResults.filter(
+    r => r.status === 'failed' && r.assertionResults.length === 0,
+  ).length;
 } else {
   missing.push(jestFile);
 }
@@ -27,5 +29,9 @@ if (fs.existsSync(e2eFile)) {
   missing.push(e2eFile);
 }
 for (const f of missing) console.log(`missing test report: ${f}`);
-console.log(`tests: ${passed} passed, ${failed + missing.length} failed, ${skipped} skipped`);
+console.log(
+  `tests: ${passed} passed, ${
+    failed + missing.length
+  } failed, ${skipped} skipped`,
+);
 process.exit(failed + missing.length > 0 ? 1 : 0);

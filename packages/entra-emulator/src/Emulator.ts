@@ -70,13 +70,17 @@ export class Emulator {
 
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly refreshTokens = new Map<string, RefreshGrant>();
-  private readonly sessions = new Map<string, { tenantId: string; userId: string }>();
+  private readonly sessions = new Map<
+    string,
+    { tenantId: string; userId: string }
+  >();
   private readonly usedAssertionIds = new Map<string, number>();
 
   private constructor(readonly keys: SigningKeys, options: EmulatorOptions) {
     this.clock = options.clock ?? { now: () => new Date() };
     const size = options.deltaPageSize ?? 100;
-    if (size < 1 || size > 999) throw new Error('deltaPageSize must be between 1 and 999');
+    if (size < 1 || size > 999)
+      throw new Error('deltaPageSize must be between 1 and 999');
     this.deltaPageSize = size;
     this.tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
     this.codeLifetimeSeconds = options.codeLifetimeSeconds ?? 600;
@@ -94,7 +98,10 @@ export class Emulator {
   /** Finds a tenant by GUID or verified domain. */
   findTenant(idOrDomain: string): TenantStore | undefined {
     const key = idOrDomain.toLowerCase();
-    return this.tenants.get(key) ?? [...this.tenants.values()].find(t => t.domains.includes(key));
+    return (
+      this.tenants.get(key) ??
+      [...this.tenants.values()].find(t => t.domains.includes(key))
+    );
   }
 
   /** The tenant an application is registered in (its home tenant). */
@@ -108,14 +115,19 @@ export class Emulator {
    */
   addClientSecret(
     appId: string,
-    options: { displayName?: string; endDateTime?: Date; startDateTime?: Date } = {},
+    options: {
+      displayName?: string;
+      endDateTime?: Date;
+      startDateTime?: Date;
+    } = {},
   ): { keyId: string; secretText: string; endDateTime: string } {
     const tenant = this.findApplicationHome(appId);
     const app = tenant?.getApplication(appId);
     if (!app) throw new Error(`No application ${appId} in any emulated tenant`);
     const secretText = newSecretText();
     const start = options.startDateTime ?? this.clock.now();
-    const end = options.endDateTime ?? new Date(start.getTime() + 180 * 24 * 3600 * 1000);
+    const end =
+      options.endDateTime ?? new Date(start.getTime() + 180 * 24 * 3600 * 1000);
     const cred = {
       keyId: randomUUID(),
       displayName: options.displayName ?? 'emulator',
@@ -128,7 +140,9 @@ export class Emulator {
     return { keyId: cred.keyId, secretText, endDateTime: cred.endDateTime };
   }
 
-  issueCode(input: Omit<AuthorizationCode, 'code' | 'expiresAt' | 'redeemed'>): string {
+  issueCode(
+    input: Omit<AuthorizationCode, 'code' | 'expiresAt' | 'redeemed'>,
+  ): string {
     const code = `1.${randomBytes(48).toString('base64url')}`;
     this.codes.set(code, {
       ...input,
@@ -146,7 +160,10 @@ export class Emulator {
   issueRefreshToken(grant: Omit<RefreshGrant, 'expiresAt'>): string {
     const token = `1.${randomBytes(64).toString('base64url')}`;
     // Entra refresh tokens live 90 days (24 hours for SPAs).
-    this.refreshTokens.set(token, { ...grant, expiresAt: this.nowSeconds() + 90 * 24 * 3600 });
+    this.refreshTokens.set(token, {
+      ...grant,
+      expiresAt: this.nowSeconds() + 90 * 24 * 3600,
+    });
     return token;
   }
 
@@ -167,7 +184,8 @@ export class Emulator {
   /** Records a client assertion's `jti`; false when it was used before (a replay). */
   useAssertionId(jti: string, exp: number): boolean {
     const now = this.nowSeconds();
-    for (const [k, e] of this.usedAssertionIds) if (e < now) this.usedAssertionIds.delete(k);
+    for (const [k, e] of this.usedAssertionIds)
+      if (e < now) this.usedAssertionIds.delete(k);
     if (this.usedAssertionIds.has(jti)) return false;
     this.usedAssertionIds.set(jti, exp);
     return true;
@@ -179,7 +197,9 @@ export class Emulator {
     return sid;
   }
 
-  getSession(sid: string | undefined): { tenantId: string; userId: string } | undefined {
+  getSession(
+    sid: string | undefined,
+  ): { tenantId: string; userId: string } | undefined {
     return sid ? this.sessions.get(sid) : undefined;
   }
 
@@ -189,7 +209,10 @@ export class Emulator {
 
   /** The pairwise `sub` for a user and an app: stable per pair, different across apps. */
   pairwiseSubject(user: EmulatedUser, appId: string): string {
-    return createHash('sha256').update(`${appId}:${user.id}`).digest('base64url').slice(0, 43);
+    return createHash('sha256')
+      .update(`${appId}:${user.id}`)
+      .digest('base64url')
+      .slice(0, 43);
   }
 
   issuer(tenantId: string): string {

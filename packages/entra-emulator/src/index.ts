@@ -3,14 +3,24 @@
  *
  * @packageDocumentation
  */
-export { Emulator, GRAPH_APP_ID, GRAPH_RESOURCE, AZURE_DEVOPS_RESOURCE } from './Emulator';
+export {
+  Emulator,
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+  AZURE_DEVOPS_RESOURCE,
+} from './Emulator';
 export type { Clock, EmulatorOptions } from './Emulator';
 export { startEmulator, createEmulatorApp } from './server';
 export type { RunningEmulator, StartEmulatorOptions } from './server';
 export { GraphService, routeTemplate } from './graph/GraphService';
 export { TenantStore } from './tenant/TenantStore';
 export * from './tenant/types';
-export { loadTenantFile, parseTenants, stableGuid, TenantFileError } from './tenant/loadTenants';
+export {
+  loadTenantFile,
+  parseTenants,
+  stableGuid,
+  TenantFileError,
+} from './tenant/loadTenants';
 export { AadstsError } from './errors';
 export { budgetForTenantSize, resourceUnitCost } from './faults';
 export type { FaultSettings, RouteCounter } from './faults';

@@ -1,4 +1,11 @@
-import { exportJWK, generateKeyPair, JWK, KeyLike, SignJWT, JWTPayload } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  JWK,
+  KeyLike,
+  SignJWT,
+  JWTPayload,
+} from 'jose';
 import { randomBytes } from 'node:crypto';
 
 interface SigningKey {
@@ -22,10 +29,16 @@ export class SigningKeys {
 
   /** Adds a new signing key; the previous ones stay published. Returns the new `kid`. */
   async rotate(): Promise<string> {
-    const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+    const { privateKey, publicKey } = await generateKeyPair('RS256', {
+      extractable: true,
+    });
     const kid = randomBytes(20).toString('base64url');
     const jwk = await exportJWK(publicKey);
-    this.keys.unshift({ kid, privateKey, publicJwk: { ...jwk, kid, kty: 'RSA', use: 'sig' } });
+    this.keys.unshift({
+      kid,
+      privateKey,
+      publicJwk: { ...jwk, kid, kty: 'RSA', use: 'sig' },
+    });
     return kid;
   }
 
@@ -39,7 +52,12 @@ export class SigningKeys {
   }
 
   jwks(issuer?: string): { keys: JWK[] } {
-    return { keys: this.keys.map(k => ({ ...k.publicJwk, ...(issuer ? { issuer } : {}) })) };
+    return {
+      keys: this.keys.map(k => ({
+        ...k.publicJwk,
+        ...(issuer ? { issuer } : {}),
+      })),
+    };
   }
 
   publicJwk(kid: string): JWK | undefined {

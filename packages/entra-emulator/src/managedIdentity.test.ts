@@ -9,12 +9,17 @@ const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 describe('managed identity and workload identity federation', () => {
   let running: RunningEmulator;
   beforeAll(async () => {
-    running = await startEmulator({ tenants: loadTenantFile(defaultTenantFile), port: 0 });
+    running = await startEmulator({
+      tenants: loadTenantFile(defaultTenantFile),
+      port: 0,
+    });
   });
   afterAll(() => running.close());
 
-  const miToken = async (headers: Record<string, string>, query = 'resource=api://AzureADTokenExchange&api-version=2019-08-01') =>
-    fetch(`${running.url}/msi/token?${query}`, { headers });
+  const miToken = async (
+    headers: Record<string, string>,
+    query = 'resource=api://AzureADTokenExchange&api-version=2019-08-01',
+  ) => fetch(`${running.url}/msi/token?${query}`, { headers });
 
   const tokenWithAssertion = (assertion: string) =>
     fetch(`${running.url}/${TENANT}/oauth2/v2.0/token`, {
@@ -29,9 +34,13 @@ describe('managed identity and workload identity federation', () => {
     });
 
   it('gives the app a Graph token for a managed identity token, with no secret anywhere', async () => {
-    const mi = await miToken({ 'x-identity-header': running.emulator.identityHeader });
+    const mi = await miToken({
+      'x-identity-header': running.emulator.identityHeader,
+    });
     expect(mi.status).toBe(200);
-    const { access_token: assertion } = (await mi.json()) as { access_token: string };
+    const { access_token: assertion } = (await mi.json()) as {
+      access_token: string;
+    };
     const res = await tokenWithAssertion(assertion);
     const body = (await res.json()) as Record<string, unknown>;
     expect(res.status).toBe(200);
@@ -53,7 +62,11 @@ describe('managed identity and workload identity federation', () => {
       iat: running.emulator.nowSeconds(),
     });
     const res = await tokenWithAssertion(forged);
-    const body = (await res.json()) as { error: string; error_codes: number[]; access_token?: string };
+    const body = (await res.json()) as {
+      error: string;
+      error_codes: number[];
+      access_token?: string;
+    };
     expect(res.status).toBe(401);
     expect(body.error).toBe('invalid_client');
     expect(body.error_codes).toEqual([700213]);
@@ -67,7 +80,10 @@ describe('managed identity and workload identity federation', () => {
       aud: 'api://AzureADTokenExchange',
       exp: running.emulator.nowSeconds() + 600,
     });
-    const body = (await (await tokenWithAssertion(forged)).json()) as { error_codes: number[]; access_token?: string };
+    const body = (await (await tokenWithAssertion(forged)).json()) as {
+      error_codes: number[];
+      access_token?: string;
+    };
     expect(body.error_codes).toEqual([700211]);
     expect(body.access_token).toBeUndefined();
   });
@@ -77,9 +93,13 @@ describe('managed identity and workload identity federation', () => {
       { 'x-identity-header': running.emulator.identityHeader },
       'resource=https://graph.microsoft.com&api-version=2019-08-01',
     );
-    const { access_token: graphToken } = (await mi.json()) as { access_token: string };
+    const { access_token: graphToken } = (await mi.json()) as {
+      access_token: string;
+    };
     // A v1 Graph token's issuer is not the v2.0 issuer the credential trusts.
-    const body = (await (await tokenWithAssertion(graphToken)).json()) as { error_codes: number[] };
+    const body = (await (await tokenWithAssertion(graphToken)).json()) as {
+      error_codes: number[];
+    };
     expect(body.error_codes[0]).toBeGreaterThanOrEqual(700211);
     expect(body.error_codes[0]).toBeLessThanOrEqual(700213);
   });

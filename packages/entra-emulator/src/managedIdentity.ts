@@ -16,39 +16,58 @@ export function createManagedIdentityRouter(emulator: Emulator): Router {
   router.get('/msi/token', async (req, res) => {
     const q = req.query as Record<string, string | undefined>;
     if (req.headers['x-identity-header'] !== emulator.identityHeader) {
-      res.status(401).json({ statusCode: 401, message: 'Unauthorized: the X-IDENTITY-HEADER header is missing or wrong.' });
+      res.status(401).json({
+        statusCode: 401,
+        message:
+          'Unauthorized: the X-IDENTITY-HEADER header is missing or wrong.',
+      });
       return;
     }
     if (q['api-version'] !== '2019-08-01') {
-      res.status(400).json({ statusCode: 400, message: `Unsupported api-version '${q['api-version']}'; use 2019-08-01.` });
+      res.status(400).json({
+        statusCode: 400,
+        message: `Unsupported api-version '${q['api-version']}'; use 2019-08-01.`,
+      });
       return;
     }
     if (!q.resource) {
-      res.status(400).json({ statusCode: 400, message: "Required query variable 'resource' is missing." });
+      res.status(400).json({
+        statusCode: 400,
+        message: "Required query variable 'resource' is missing.",
+      });
       return;
     }
-    const all = [...emulator.tenants.values()].flatMap(t => t.managedIdentities.map(mi => ({ t, mi })));
-    const match = q.client_id
-      ? all.filter(x => x.mi.clientId === q.client_id)
-      : q.principal_id
-        ? all.filter(x => x.mi.principalId === q.principal_id)
-        : all.length === 1
-          ? all
-          : [];
+    const all = [...emulator.tenants.values()].flatMap(t =>
+      t.managedIdentities.map(mi => ({ t, mi })),
+    );
+    // A user-assigned identity is picked by id; a single identity needs no id.
+    let match = all.length === 1 ? all : [];
+    if (q.client_id) match = all.filter(x => x.mi.clientId === q.client_id);
+    else if (q.principal_id) {
+      match = all.filter(x => x.mi.principalId === q.principal_id);
+    }
     if (match.length !== 1) {
       res.status(400).json({
         statusCode: 400,
-        message: q.client_id || q.principal_id
-          ? 'No managed identity with that id is assigned to this app.'
-          : 'Several (or no) managed identities are assigned: pass client_id.',
+        message:
+          q.client_id || q.principal_id
+            ? 'No managed identity with that id is assigned to this app.'
+            : 'Several (or no) managed identities are assigned: pass client_id.',
       });
       return;
     }
     const { t, mi } = match[0];
     const resource = q.resource.replace(/\/\.default$/, '').replace(/\/$/, '');
-    const known = [TOKEN_EXCHANGE_AUDIENCE, GRAPH_RESOURCE, AZURE_DEVOPS_RESOURCE];
+    const known = [
+      TOKEN_EXCHANGE_AUDIENCE,
+      GRAPH_RESOURCE,
+      AZURE_DEVOPS_RESOURCE,
+    ];
     if (!known.includes(resource)) {
-      res.status(400).json({ statusCode: 400, message: `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${t.displayName}.` });
+      res.status(400).json({
+        statusCode: 400,
+        message: `AADSTS500011: The resource principal named ${resource} was not found in the tenant named ${t.displayName}.`,
+      });
       return;
     }
     const now = emulator.nowSeconds();

@@ -769,7 +769,13 @@ async function verifyClientAssertion(
   // A federated assertion comes from another issuer (a URL) about a subject; a certificate
   // assertion has iss = sub = the client id.
   if (unverified.iss !== app.appId && unverified.iss !== unverified.sub) {
-    await verifyFederatedAssertion(emulator, app, assertion, unverified, header.kid);
+    await verifyFederatedAssertion(
+      emulator,
+      app,
+      assertion,
+      unverified,
+      header.kid,
+    );
     return;
   }
   const candidates = app.keyCredentials.filter(
@@ -844,11 +850,16 @@ async function verifyFederatedAssertion(
   if (creds.length === 0) throw aadsts.federatedNoIssuer(issuer, subject);
   const bySubject = creds.filter(f => f.subject === subject);
   if (bySubject.length === 0) throw aadsts.federatedNoSubject(issuer, subject);
-  const auds = Array.isArray(unverified.aud) ? unverified.aud : [unverified.aud];
+  const auds = Array.isArray(unverified.aud)
+    ? unverified.aud
+    : [unverified.aud];
   if (!bySubject.some(f => f.audiences.some(a => auds.includes(a)))) {
     throw aadsts.assertionAudience();
   }
-  const jwk = kid && issuer.startsWith(`${emulator.baseUrl}/`) ? emulator.keys.publicJwk(kid) : undefined;
+  const jwk =
+    kid && issuer.startsWith(`${emulator.baseUrl}/`)
+      ? emulator.keys.publicJwk(kid)
+      : undefined;
   if (!jwk) throw aadsts.assertionSignature(app.appId);
   try {
     await jwtVerify(assertion, await importJWK(jwk, 'RS256'), {

@@ -27,7 +27,9 @@ const style = `
 `;
 
 function layout(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><meta name="viewport" content="width=device-width, initial-scale=1"><style>${style}</style></head><body><main>${body}</main></body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(
+    title,
+  )}</title><meta name="viewport" content="width=device-width, initial-scale=1"><style>${style}</style></head><body><main>${body}</main></body></html>`;
 }
 
 function userButton(u: EmulatedUser, hinted: boolean): string {
@@ -35,7 +37,13 @@ function userButton(u: EmulatedUser, hinted: boolean): string {
     u.userType === 'Guest' ? '<span class="tag">guest</span>' : '',
     !u.accountEnabled ? '<span class="tag">disabled</span>' : '',
   ].join('');
-  return `<li><button class="user${hinted ? ' hinted' : ''}" type="submit" name="user" value="${escapeHtml(u.id)}"${hinted ? ' autofocus' : ''}>${escapeHtml(u.displayName)}${tags}<small>${escapeHtml(u.userPrincipalName)}</small></button></li>`;
+  return `<li><button class="user${
+    hinted ? ' hinted' : ''
+  }" type="submit" name="user" value="${escapeHtml(u.id)}"${
+    hinted ? ' autofocus' : ''
+  }>${escapeHtml(u.displayName)}${tags}<small>${escapeHtml(
+    u.userPrincipalName,
+  )}</small></button></li>`;
 }
 
 /** The emulator's sign-in page: a person picks one of the tenant's users. */
@@ -58,13 +66,18 @@ export function signInPage(input: {
         const bh = b.userPrincipalName.toLowerCase() === hint ? 0 : 1;
         return ah - bh || a.displayName.localeCompare(b.displayName);
       });
-      const heading = input.tenants.length > 1 ? `<h2>${escapeHtml(t.displayName)}</h2>` : '';
-      return `${heading}<ul>${users.map(u => userButton(u, u.userPrincipalName.toLowerCase() === hint)).join('')}</ul>`;
+      const heading =
+        input.tenants.length > 1 ? `<h2>${escapeHtml(t.displayName)}</h2>` : '';
+      return `${heading}<ul>${users
+        .map(u => userButton(u, u.userPrincipalName.toLowerCase() === hint))
+        .join('')}</ul>`;
     })
     .join('');
   const note =
     input.prompt === 'consent'
-      ? `<p>${escapeHtml(input.app.displayName)} asks for the permissions you consented to before.</p>`
+      ? `<p>${escapeHtml(
+          input.app.displayName,
+        )} asks for the permissions you consented to before.</p>`
       : '';
   return layout(
     'Sign in to your account',
@@ -90,5 +103,8 @@ export function errorPage(err: AadstsError): string {
 }
 
 export function signedOutPage(): string {
-  return layout('Signed out', '<h1>You signed out of your account</h1><p>It’s a good idea to close all browser windows.</p>');
+  return layout(
+    'Signed out',
+    '<h1>You signed out of your account</h1><p>It’s a good idea to close all browser windows.</p>',
+  );
 }

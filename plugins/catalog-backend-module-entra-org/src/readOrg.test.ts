@@ -1,8 +1,20 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { defaultTenantFile, loadTenantFile, RunningEmulator, startEmulator } from '@gatehouse/entra-emulator';
+import {
+  defaultTenantFile,
+  loadTenantFile,
+  RunningEmulator,
+  startEmulator,
+} from '@gatehouse/entra-emulator';
 import { EntraOrgEntityProvider } from './EntraOrgEntityProvider';
 import { GraphClient } from './GraphClient';
-import { entityName, GROUP_ID_ANNOTATION, readOrg, TENANT_ID_ANNOTATION, toEntities, USER_ID_ANNOTATION } from './readOrg';
+import {
+  entityName,
+  GROUP_ID_ANNOTATION,
+  readOrg,
+  TENANT_ID_ANNOTATION,
+  toEntities,
+  USER_ID_ANNOTATION,
+} from './readOrg';
 
 const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
 
@@ -12,50 +24,99 @@ describe('reading the org from the emulator over HTTP', () => {
   let clientSecret: string;
 
   beforeAll(async () => {
-    running = await startEmulator({ tenants: loadTenantFile(defaultTenantFile), port: 0 });
+    running = await startEmulator({
+      tenants: loadTenantFile(defaultTenantFile),
+      port: 0,
+    });
     tenantId = [...running.emulator.tenants.keys()][0];
     clientSecret = running.emulator.addClientSecret(APP_ID).secretText;
   });
   afterAll(() => running.close());
 
   const client = () =>
-    new GraphClient(`${running.url}/v1.0`, { authority: running.url, tenantId, clientId: APP_ID, clientSecret });
+    new GraphClient(`${running.url}/v1.0`, {
+      authority: running.url,
+      tenantId,
+      clientId: APP_ID,
+      clientSecret,
+    });
 
   it('turns users and nested groups into catalog entities with Graph ids', async () => {
     const entities = toEntities(await readOrg(client(), tenantId), 'test');
-    const byName = new Map(entities.map(e => [`${e.kind}:${e.metadata.name}`, e]));
+    const byName = new Map(
+      entities.map(e => [`${e.kind}:${e.metadata.name}`, e]),
+    );
     const tenant = running.emulator.tenants.get(tenantId)!;
 
     const alex = byName.get('User:alex.wilber')!;
-    expect(alex.metadata.annotations![USER_ID_ANNOTATION]).toBe(tenant.getUser('alex.wilber@contoso.example')!.id);
+    expect(alex.metadata.annotations![USER_ID_ANNOTATION]).toBe(
+      tenant.getUser('alex.wilber@contoso.example')!.id,
+    );
     expect(alex.metadata.annotations![TENANT_ID_ANNOTATION]).toBe(tenantId);
-    expect(alex.spec).toMatchObject({ profile: { displayName: 'Alex Wilber', email: 'alex.wilber@contoso.example' } });
-    expect((alex.spec as any).memberOf).toEqual(expect.arrayContaining(['platform', 'gatehouse-admins']));
+    expect(alex.spec).toMatchObject({
+      profile: {
+        displayName: 'Alex Wilber',
+        email: 'alex.wilber@contoso.example',
+      },
+    });
+    expect((alex.spec as any).memberOf).toEqual(
+      expect.arrayContaining(['platform', 'gatehouse-admins']),
+    );
 
     // The disabled user is left out; the guest gets a valid entity name.
     expect(byName.has('User:debra.berger')).toBe(false);
-    expect([...byName.keys()].some(k => k.startsWith('User:casey.jordan_fabrikam.example'))).toBe(true);
-    expect(entities.every(e => /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/.test(e.metadata.name))).toBe(true);
+    expect(
+      [...byName.keys()].some(k =>
+        k.startsWith('User:casey.jordan_fabrikam.example'),
+      ),
+    ).toBe(true);
+    expect(
+      entities.every(e =>
+        /^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$/.test(e.metadata.name),
+      ),
+    ).toBe(true);
 
     const paymentsApi = byName.get('Group:payments-api')!;
-    expect(paymentsApi.metadata.annotations![GROUP_ID_ANNOTATION]).toMatch(/^[0-9a-f-]{36}$/);
-    expect(paymentsApi.spec).toMatchObject({ parent: 'payments', members: ['joni.sherman', 'lee.gu'] });
-    expect((byName.get('Group:engineering')!.spec as any).children).toEqual(['payments', 'platform', 'web']);
-    expect(byName.get('Group:all-staff-microsoft-365')!.spec).toMatchObject({ type: 'microsoft365' });
+    expect(paymentsApi.metadata.annotations![GROUP_ID_ANNOTATION]).toMatch(
+      /^[0-9a-f-]{36}$/,
+    );
+    expect(paymentsApi.spec).toMatchObject({
+      parent: 'payments',
+      members: ['joni.sherman', 'lee.gu'],
+    });
+    expect((byName.get('Group:engineering')!.spec as any).children).toEqual([
+      'payments',
+      'platform',
+      'web',
+    ]);
+    expect(byName.get('Group:all-staff-microsoft-365')!.spec).toMatchObject({
+      type: 'microsoft365',
+    });
     expect(entities.filter(e => e.kind === 'User')).toHaveLength(19);
   });
 
   it('waits out a 429 with Retry-After and still reads everything', async () => {
     let calls = 0;
-    running.emulator.faults.configure({ rate429: 0.5, retryAfterSeconds: 1, routes: '^GET /organization$', random: () => (calls++ === 0 ? 0 : 0.9) });
+    running.emulator.faults.configure({
+      rate429: 0.5,
+      retryAfterSeconds: 1,
+      routes: '^GET /organization$',
+      random: () => (calls++ === 0 ? 0 : 0.9),
+    });
     try {
       const c = client();
       const page = await c.get<{ value: unknown[] }>('/organization');
       expect(page.value).toHaveLength(1);
       expect(c.requests).toBe(2);
-      expect(running.emulator.faults.snapshot()['GET /organization'].statuses).toMatchObject({ 429: 1, 200: 1 });
+      expect(
+        running.emulator.faults.snapshot()['GET /organization'].statuses,
+      ).toMatchObject({ 429: 1, 200: 1 });
     } finally {
-      running.emulator.faults.configure({ rate429: 0, routes: undefined, random: undefined });
+      running.emulator.faults.configure({
+        rate429: 0,
+        routes: undefined,
+        random: undefined,
+      });
     }
   });
 
@@ -65,7 +126,12 @@ describe('reading the org from the emulator over HTTP', () => {
       id: 'broken',
       target: async () => ({
         graphBaseUrl: `${running.url}/v1.0`,
-        credentials: { authority: running.url, tenantId, clientId: APP_ID, clientSecret: 'not-the-secret' },
+        credentials: {
+          authority: running.url,
+          tenantId,
+          clientId: APP_ID,
+          clientSecret: 'not-the-secret',
+        },
       }),
       logger: mockServices.logger.mock(),
       taskRunner: { run: async () => {} },

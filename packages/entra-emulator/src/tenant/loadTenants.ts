@@ -25,7 +25,10 @@ export function stableGuid(...parts: string[]): string {
   h[6] = (h[6] & 0x0f) | 0x50; // version 5 layout
   h[8] = (h[8] & 0x3f) | 0x80;
   const hex = h.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(
+    12,
+    16,
+  )}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
 export function sha256Hex(text: string): string {
@@ -44,37 +47,49 @@ function need<T>(value: T | undefined, where: string): T {
 function guidOr(value: unknown, where: string, ...seed: string[]): string {
   if (value === undefined) return stableGuid(...seed);
   if (typeof value !== 'string' || !GUID.test(value)) {
-    throw new TenantFileError(`${where} must be a GUID, got ${JSON.stringify(value)}`);
+    throw new TenantFileError(
+      `${where} must be a GUID, got ${JSON.stringify(value)}`,
+    );
   }
   return value.toLowerCase();
 }
 
 /** Parses the tenants of a tenant file (YAML text) into emulator data. */
-export function parseTenants(text: string, source = 'tenant file'): EmulatedTenantData[] {
+export function parseTenants(
+  text: string,
+  source = 'tenant file',
+): EmulatedTenantData[] {
   let doc: Raw;
   try {
     doc = YAML.parse(text);
   } catch (e) {
-    throw new TenantFileError(`${source}: not valid YAML: ${(e as Error).message}`);
+    throw new TenantFileError(
+      `${source}: not valid YAML: ${(e as Error).message}`,
+    );
   }
   if (!doc || !Array.isArray(doc.tenants) || doc.tenants.length === 0) {
     throw new TenantFileError(`${source}: expected a non-empty "tenants" list`);
   }
-  return doc.tenants.map((t: Raw, i: number) => parseTenant(t, `${source}: tenants[${i}]`));
+  return doc.tenants.map((t: Raw, i: number) =>
+    parseTenant(t, `${source}: tenants[${i}]`),
+  );
 }
 
 function parseTenant(t: Raw, where: string): EmulatedTenantData {
   const id = guidOr(need(t.id, `${where}.id`), `${where}.id`);
   const domains: string[] = need(t.domains, `${where}.domains`);
   if (!Array.isArray(domains) || domains.length === 0) {
-    throw new TenantFileError(`${where}.domains must list at least one verified domain`);
+    throw new TenantFileError(
+      `${where}.domains must list at least one verified domain`,
+    );
   }
   const verified = new Set(domains.map(d => d.toLowerCase()));
 
   const users: EmulatedUser[] = (t.users ?? []).map((u: Raw, i: number) => {
     const w = `${where}.users[${i}]`;
     const upn: string = need(u.userPrincipalName, `${w}.userPrincipalName`);
-    const mail: string | undefined = u.mail === null ? undefined : u.mail ?? upn;
+    const mail: string | undefined =
+      u.mail === null ? undefined : u.mail ?? upn;
     const mailDomain = mail?.split('@')[1]?.toLowerCase();
     return {
       id: guidOr(u.id, `${w}.id`, id, 'user', upn.toLowerCase()),
@@ -88,10 +103,13 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
       department: u.department,
       accountEnabled: u.accountEnabled ?? true,
       userType: u.userType === 'Guest' ? 'Guest' : 'Member',
-      emailVerified: u.emailVerified ?? (mailDomain ? verified.has(mailDomain) : false),
+      emailVerified:
+        u.emailVerified ?? (mailDomain ? verified.has(mailDomain) : false),
     };
   });
-  const userByUpn = new Map(users.map(u => [u.userPrincipalName.toLowerCase(), u.id]));
+  const userByUpn = new Map(
+    users.map(u => [u.userPrincipalName.toLowerCase(), u.id]),
+  );
 
   const rawGroups: Raw[] = t.groups ?? [];
   const groupIdByName = new Map<string, string>();
@@ -100,10 +118,13 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
     const displayName: string = need(g.displayName, `${w}.displayName`);
     const gid = guidOr(g.id, `${w}.id`, id, 'group', displayName);
     if (groupIdByName.has(displayName)) {
-      throw new TenantFileError(`${w}.displayName "${displayName}" is used twice; give one an id`);
+      throw new TenantFileError(
+        `${w}.displayName "${displayName}" is used twice; give one an id`,
+      );
     }
     groupIdByName.set(displayName, gid);
-    const nick = g.mailNickname ?? displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    const nick =
+      g.mailNickname ?? displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-');
     return {
       id: gid,
       displayName,
@@ -132,7 +153,9 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
       }
       return found;
     };
-    groups[i].members = [...new Set<string>((g.members ?? []).map(resolveMember))];
+    groups[i].members = [
+      ...new Set<string>((g.members ?? []).map(resolveMember)),
+    ];
   }
   // A group series is one definition copied N times, for a user in hundreds of groups
   // without a file of hundreds of entries.
@@ -142,8 +165,10 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
     const count = Number(need(r.count, `${w}.count`));
     const prefix: string = need(r.prefix, `${w}.prefix`);
     const members = (r.members ?? []).map((m: string) => {
-      const found = userByUpn.get(String(m).toLowerCase()) ?? groupIdByName.get(m);
-      if (!found) throw new TenantFileError(`${w}.members: unknown member "${m}"`);
+      const found =
+        userByUpn.get(String(m).toLowerCase()) ?? groupIdByName.get(m);
+      if (!found)
+        throw new TenantFileError(`${w}.members: unknown member "${m}"`);
       return found;
     });
     for (let n = 1; n <= count; n++) {
@@ -162,99 +187,158 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
   }
   const allGroups = [...groups, ...generated];
 
-  const managedIdentities = (t.managedIdentities ?? []).map((m: Raw, i: number) => {
-    const w = `${where}.managedIdentities[${i}]`;
-    const name: string = need(m.name, `${w}.name`);
-    return {
-      name,
-      clientId: guidOr(m.clientId, `${w}.clientId`, id, 'mi-client', name),
-      principalId: guidOr(m.principalId, `${w}.principalId`, id, 'mi-principal', name),
-    };
-  });
+  const managedIdentities = (t.managedIdentities ?? []).map(
+    (m: Raw, i: number) => {
+      const w = `${where}.managedIdentities[${i}]`;
+      const name: string = need(m.name, `${w}.name`);
+      return {
+        name,
+        clientId: guidOr(m.clientId, `${w}.clientId`, id, 'mi-client', name),
+        principalId: guidOr(
+          m.principalId,
+          `${w}.principalId`,
+          id,
+          'mi-principal',
+          name,
+        ),
+      };
+    },
+  );
   // A federated credential's subject may name a managed identity of the tenant.
   const resolvePrincipal = (subject: string) =>
-    managedIdentities.find((m: { name: string }) => m.name === subject)?.principalId ?? subject;
+    managedIdentities.find((m: { name: string }) => m.name === subject)
+      ?.principalId ?? subject;
 
-  const applications: EmulatedApplication[] = (t.applications ?? []).map((a: Raw, i: number) => {
-    const w = `${where}.applications[${i}]`;
-    const appId = guidOr(need(a.appId, `${w}.appId`), `${w}.appId`);
-    const appRoles = (a.appRoles ?? []).map((r: Raw, j: number) => ({
-      id: guidOr(r.id, `${w}.appRoles[${j}].id`, appId, 'role', need(r.value, `${w}.appRoles[${j}].value`)),
-      value: r.value,
-      displayName: r.displayName ?? r.value,
-      description: r.description,
-      allowedMemberTypes: r.allowedMemberTypes ?? ['User'],
-    }));
-    const assignments = (a.appRoleAssignments ?? []).map((x: Raw, j: number) => {
-      const ww = `${w}.appRoleAssignments[${j}]`;
-      const role = appRoles.find((r: { value: string }) => r.value === x.role);
-      if (!role) throw new TenantFileError(`${ww}.role "${x.role}" is not one of the app's appRoles`);
-      const principal = String(need(x.principal, `${ww}.principal`));
-      const principalId = userByUpn.get(principal.toLowerCase()) ?? groupIdByName.get(principal);
-      if (!principalId) throw new TenantFileError(`${ww}.principal "${principal}" is unknown`);
-      return { principalId, appRoleId: role.id };
-    });
-    const claims = a.groupMembershipClaims ?? 'None';
-    if (!['None', 'SecurityGroup', 'All', 'ApplicationGroup'].includes(claims)) {
-      throw new TenantFileError(`${w}.groupMembershipClaims must be None, SecurityGroup, All or ApplicationGroup`);
-    }
-    return {
-      id: guidOr(a.id, `${w}.id`, id, 'application', appId),
-      appId,
-      displayName: need(a.displayName, `${w}.displayName`),
-      signInAudience: a.signInAudience === 'AzureADMultipleOrgs' ? 'AzureADMultipleOrgs' : 'AzureADMyOrg',
-      redirectUris: a.redirectUris ?? [],
-      logoutUris: a.logoutUris ?? [],
-      passwordCredentials: (a.passwordCredentials ?? []).map((c: Raw, j: number) => {
-        const ww = `${w}.passwordCredentials[${j}]`;
-        // The secret text never sits in a tenant file: give its SHA-256, or the name of an
-        // environment variable that holds it.
-        let secretHash: string | undefined = c.secretHash;
-        if (c.secretEnv) {
-          const text = process.env[c.secretEnv];
-          if (!text) throw new TenantFileError(`${ww}.secretEnv: environment variable ${c.secretEnv} is not set`);
-          secretHash = sha256Hex(text);
-        }
-        if (!secretHash || !/^[0-9a-f]{64}$/i.test(secretHash)) {
-          throw new TenantFileError(`${ww} needs secretHash (SHA-256 hex of the secret) or secretEnv`);
-        }
-        if ('secretText' in c) {
-          throw new TenantFileError(`${ww}.secretText: secrets are never written in tenant files; use secretHash or secretEnv`);
-        }
-        return {
-          keyId: guidOr(c.keyId, `${ww}.keyId`, appId, 'secret', String(j)),
-          displayName: c.displayName ?? `secret ${j + 1}`,
-          hint: c.hint ?? '***',
-          secretHash: secretHash.toLowerCase(),
-          startDateTime: c.startDateTime ?? '2020-01-01T00:00:00Z',
-          endDateTime: need(c.endDateTime, `${ww}.endDateTime`),
-        };
-      }),
-      keyCredentials: (a.keyCredentials ?? []).map((k: Raw, j: number) => ({
-        keyId: guidOr(k.keyId, `${w}.keyCredentials[${j}].keyId`, appId, 'key', String(j)),
-        displayName: k.displayName ?? `key ${j + 1}`,
-        key: need(k.key, `${w}.keyCredentials[${j}].key`),
-        endDateTime: k.endDateTime ?? '2099-12-31T00:00:00Z',
-      })),
-      groupMembershipClaims: claims,
-      appRoles,
-      appRoleAssignments: assignments,
-      appRoleAssignmentRequired: a.appRoleAssignmentRequired ?? false,
-      graphApplicationPermissions: a.graphApplicationPermissions ?? [],
-      graphDelegatedPermissions: a.graphDelegatedPermissions ?? ['User.Read', 'openid', 'profile', 'email', 'offline_access'],
-      requirePkce: a.requirePkce ?? true,
-      federatedIdentityCredentials: (a.federatedIdentityCredentials ?? []).map((f: Raw, j: number) => {
-        const ww = `${w}.federatedIdentityCredentials[${j}]`;
-        return {
-          name: f.name ?? `credential ${j + 1}`,
-          // `{emulator}` stands for the emulator's own URL, which is known only once it listens.
-          issuer: need(f.issuer, `${ww}.issuer`),
-          subject: resolvePrincipal(need(f.subject, `${ww}.subject`)),
-          audiences: f.audiences ?? ['api://AzureADTokenExchange'],
-        };
-      }),
-    };
-  });
+  const applications: EmulatedApplication[] = (t.applications ?? []).map(
+    (a: Raw, i: number) => {
+      const w = `${where}.applications[${i}]`;
+      const appId = guidOr(need(a.appId, `${w}.appId`), `${w}.appId`);
+      const appRoles = (a.appRoles ?? []).map((r: Raw, j: number) => ({
+        id: guidOr(
+          r.id,
+          `${w}.appRoles[${j}].id`,
+          appId,
+          'role',
+          need(r.value, `${w}.appRoles[${j}].value`),
+        ),
+        value: r.value,
+        displayName: r.displayName ?? r.value,
+        description: r.description,
+        allowedMemberTypes: r.allowedMemberTypes ?? ['User'],
+      }));
+      const assignments = (a.appRoleAssignments ?? []).map(
+        (x: Raw, j: number) => {
+          const ww = `${w}.appRoleAssignments[${j}]`;
+          const role = appRoles.find(
+            (r: { value: string }) => r.value === x.role,
+          );
+          if (!role)
+            throw new TenantFileError(
+              `${ww}.role "${x.role}" is not one of the app's appRoles`,
+            );
+          const principal = String(need(x.principal, `${ww}.principal`));
+          const principalId =
+            userByUpn.get(principal.toLowerCase()) ??
+            groupIdByName.get(principal);
+          if (!principalId)
+            throw new TenantFileError(
+              `${ww}.principal "${principal}" is unknown`,
+            );
+          return { principalId, appRoleId: role.id };
+        },
+      );
+      const claims = a.groupMembershipClaims ?? 'None';
+      if (
+        !['None', 'SecurityGroup', 'All', 'ApplicationGroup'].includes(claims)
+      ) {
+        throw new TenantFileError(
+          `${w}.groupMembershipClaims must be None, SecurityGroup, All or ApplicationGroup`,
+        );
+      }
+      return {
+        id: guidOr(a.id, `${w}.id`, id, 'application', appId),
+        appId,
+        displayName: need(a.displayName, `${w}.displayName`),
+        signInAudience:
+          a.signInAudience === 'AzureADMultipleOrgs'
+            ? 'AzureADMultipleOrgs'
+            : 'AzureADMyOrg',
+        redirectUris: a.redirectUris ?? [],
+        logoutUris: a.logoutUris ?? [],
+        passwordCredentials: (a.passwordCredentials ?? []).map(
+          (c: Raw, j: number) => {
+            const ww = `${w}.passwordCredentials[${j}]`;
+            // The secret text never sits in a tenant file: give its SHA-256, or the name of an
+            // environment variable that holds it.
+            let secretHash: string | undefined = c.secretHash;
+            if (c.secretEnv) {
+              const text = process.env[c.secretEnv];
+              if (!text)
+                throw new TenantFileError(
+                  `${ww}.secretEnv: environment variable ${c.secretEnv} is not set`,
+                );
+              secretHash = sha256Hex(text);
+            }
+            if (!secretHash || !/^[0-9a-f]{64}$/i.test(secretHash)) {
+              throw new TenantFileError(
+                `${ww} needs secretHash (SHA-256 hex of the secret) or secretEnv`,
+              );
+            }
+            if ('secretText' in c) {
+              throw new TenantFileError(
+                `${ww}.secretText: secrets are never written in tenant files; use secretHash or secretEnv`,
+              );
+            }
+            return {
+              keyId: guidOr(c.keyId, `${ww}.keyId`, appId, 'secret', String(j)),
+              displayName: c.displayName ?? `secret ${j + 1}`,
+              hint: c.hint ?? '***',
+              secretHash: secretHash.toLowerCase(),
+              startDateTime: c.startDateTime ?? '2020-01-01T00:00:00Z',
+              endDateTime: need(c.endDateTime, `${ww}.endDateTime`),
+            };
+          },
+        ),
+        keyCredentials: (a.keyCredentials ?? []).map((k: Raw, j: number) => ({
+          keyId: guidOr(
+            k.keyId,
+            `${w}.keyCredentials[${j}].keyId`,
+            appId,
+            'key',
+            String(j),
+          ),
+          displayName: k.displayName ?? `key ${j + 1}`,
+          key: need(k.key, `${w}.keyCredentials[${j}].key`),
+          endDateTime: k.endDateTime ?? '2099-12-31T00:00:00Z',
+        })),
+        groupMembershipClaims: claims,
+        appRoles,
+        appRoleAssignments: assignments,
+        appRoleAssignmentRequired: a.appRoleAssignmentRequired ?? false,
+        graphApplicationPermissions: a.graphApplicationPermissions ?? [],
+        graphDelegatedPermissions: a.graphDelegatedPermissions ?? [
+          'User.Read',
+          'openid',
+          'profile',
+          'email',
+          'offline_access',
+        ],
+        requirePkce: a.requirePkce ?? true,
+        federatedIdentityCredentials: (
+          a.federatedIdentityCredentials ?? []
+        ).map((f: Raw, j: number) => {
+          const ww = `${w}.federatedIdentityCredentials[${j}]`;
+          return {
+            name: f.name ?? `credential ${j + 1}`,
+            // `{emulator}` stands for the emulator's own URL, which is known only once it listens.
+            issuer: need(f.issuer, `${ww}.issuer`),
+            subject: resolvePrincipal(need(f.subject, `${ww}.subject`)),
+            audiences: f.audiences ?? ['api://AzureADTokenExchange'],
+          };
+        }),
+      };
+    },
+  );
 
   return {
     id,
@@ -273,7 +357,9 @@ export function loadTenantFile(path: string): EmulatedTenantData[] {
   try {
     text = fs.readFileSync(path, 'utf8');
   } catch (e) {
-    throw new TenantFileError(`cannot read tenant file ${path}: ${(e as Error).message}`);
+    throw new TenantFileError(
+      `cannot read tenant file ${path}: ${(e as Error).message}`,
+    );
   }
   return parseTenants(text, path);
 }
