@@ -2,8 +2,15 @@ import { createApp } from '@backstage/frontend-defaults';
 import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import orgPlugin from '@backstage/plugin-org/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
+import { homeModule } from './modules/home';
 import { signInModule } from './modules/signIn';
 
 export default createApp({
-  features: [catalogPlugin, orgPlugin, userSettingsPlugin, signInModule],
+  features: [
+    catalogPlugin,
+    orgPlugin,
+    userSettingsPlugin,
+    signInModule,
+    homeModule,
+  ],
 });

@@ -10,7 +10,6 @@ import { EntraOrgEntityProvider } from './EntraOrgEntityProvider';
 const DEFAULT_SCHEDULE = {
   frequency: { minutes: 30 },
   timeout: { minutes: 15 },
-  initialDelay: { seconds: 3 },
 };
 
 /** Users and groups from Microsoft Graph (or the built-in emulator) into the catalog. */
