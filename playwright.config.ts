@@ -20,6 +20,8 @@ export default defineConfig({
     reuseExistingServer: !process.env.CI,
     timeout: 300_000,
     stdout: 'pipe',
+    // Short-lived Entra tokens, so a test can see a session outlive them (refresh).
+    env: { APP_CONFIG_gatehouse_emulator_tokenLifetimeSeconds: '20' },
   },
   use: {
     baseURL: 'http://localhost:3000',

@@ -21,6 +21,11 @@ export interface Config {
        * Relative paths are resolved from the backend's working directory.
        */
       tenantFile?: string;
+      /**
+       * Lifetime of the emulator's access and ID tokens, seconds. Default 3600, as Entra.
+       * Shorter lifetimes exercise token refresh.
+       */
+      tokenLifetimeSeconds?: number;
       /** The app registration the portal signs in with. Default: the first app of the first tenant. */
       clientId?: string;
     };

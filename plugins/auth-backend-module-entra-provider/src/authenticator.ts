@@ -353,11 +353,20 @@ export function createEntraAuthenticator(options: {
       return toResult(ctx, tokens, undefined);
     },
 
-    async logout(_input, ctx) {
-      const { metadata } = await ctx.metadata();
-      return metadata.end_session_endpoint
-        ? { logoutUrl: metadata.end_session_endpoint }
-        : undefined;
+    async logout(input, ctx) {
+      // Ends the Entra session too, so the next sign-in asks who is signing in; Entra sends
+      // the browser back to the portal when the URL is registered on the app.
+      const [{ metadata }, s] = await Promise.all([
+        ctx.metadata(),
+        ctx.settings(),
+      ]);
+      if (!metadata.end_session_endpoint) return undefined;
+      const url = new URL(metadata.end_session_endpoint);
+      url.searchParams.set('client_id', s.clientId);
+      const origin = input.req.get('origin');
+      if (origin)
+        url.searchParams.set('post_logout_redirect_uri', `${origin}/`);
+      return { logoutUrl: url.toString() };
     },
   });
 }

@@ -66,6 +66,9 @@ function createEmulatorFactory(
           host: emulatorConfig?.getOptionalString('listenHost') ?? '127.0.0.1',
           publicHost:
             emulatorConfig?.getOptionalString('publicHost') ?? 'localhost',
+          tokenLifetimeSeconds: emulatorConfig?.getOptionalNumber(
+            'tokenLifetimeSeconds',
+          ),
         });
         lifecycle.addShutdownHook(() => running.close());
         const wanted = emulatorConfig?.getOptionalString('clientId');
