@@ -9,6 +9,7 @@ import { EntraEmulatorService } from '@gatehouse/plugin-entra-emulator-node';
 import { createRemoteJWKSet, JWTVerifyGetKey } from 'jose';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { ClientAuth, readClientAuth } from './clientAuth';
+import { explained } from './explain';
 import { validateIdToken } from './idToken';
 
 /** The claims of a validated Entra ID token that Gatehouse uses. */
@@ -162,213 +163,231 @@ export function createEntraAuthenticator(options: {
   emulator: EntraEmulatorService;
   logger: LoggerService;
 }) {
-  return createOAuthAuthenticator<EntraContext, EntraAuthResult>({
-    defaultProfileTransform: async (
-      result: OAuthAuthenticatorResult<EntraAuthResult>,
-    ) => {
-      const c = result.fullProfile.claims;
-      return {
-        profile: {
-          displayName: c.name,
-          // Shown in the UI only; never used to link accounts unless verified (see resolvers).
-          email: c.email ?? c.preferred_username,
-        },
-      };
-    },
-    scopes: {
-      persist: true,
-      required: DEFAULT_SCOPES,
-    },
-    initialize({ callbackUrl, config }) {
-      const configuredClientId = config.getOptionalString('clientId');
-      const configuredTenant = config.getOptionalString('tenantId');
-      const stateSecret = config.getOptionalString('stateSecret');
-      const hmacKey = stateSecret ? Buffer.from(stateSecret) : randomBytes(32);
-
-      const once = <T>(fn: () => Promise<T>) => {
-        let p: Promise<T> | undefined;
-        return () => {
-          p ??= fn().catch(e => {
-            p = undefined;
-            throw e;
-          });
-          return p;
+  const authenticator = createOAuthAuthenticator<EntraContext, EntraAuthResult>(
+    {
+      defaultProfileTransform: async (
+        result: OAuthAuthenticatorResult<EntraAuthResult>,
+      ) => {
+        const c = result.fullProfile.claims;
+        return {
+          profile: {
+            displayName: c.name,
+            // Shown in the UI only; never used to link accounts unless verified (see resolvers).
+            email: c.email ?? c.preferred_username,
+          },
         };
-      };
+      },
+      scopes: {
+        persist: true,
+        required: DEFAULT_SCOPES,
+      },
+      initialize({ callbackUrl, config }) {
+        const configuredClientId = config.getOptionalString('clientId');
+        const configuredTenant = config.getOptionalString('tenantId');
+        const stateSecret = config.getOptionalString('stateSecret');
+        const hmacKey = stateSecret
+          ? Buffer.from(stateSecret)
+          : randomBytes(32);
 
-      const settings = once(async (): Promise<ProviderSettings> => {
-        if (configuredClientId || configuredTenant) {
-          if (!configuredClientId || !configuredTenant) {
+        const once = <T>(fn: () => Promise<T>) => {
+          let p: Promise<T> | undefined;
+          return () => {
+            p ??= fn().catch(e => {
+              p = undefined;
+              throw e;
+            });
+            return p;
+          };
+        };
+
+        const settings = once(async (): Promise<ProviderSettings> => {
+          if (configuredClientId || configuredTenant) {
+            if (!configuredClientId || !configuredTenant) {
+              throw new Error(
+                'auth.providers.microsoft: clientId and tenantId must be configured together',
+              );
+            }
+            const name = config.getOptionalString('authority') ?? 'public';
+            const authority = (AUTHORITIES[name.toLowerCase()] ?? name).replace(
+              /\/+$/,
+              '',
+            );
+            const graphResource =
+              GRAPH_BY_AUTHORITY[authority] ?? 'https://graph.microsoft.com';
+            return {
+              authority,
+              graphResource,
+              graphBaseUrl: (
+                config.getOptionalString('graphUrl') ?? `${graphResource}/v1.0`
+              ).replace(/\/+$/, ''),
+              tenantId: configuredTenant,
+              clientId: configuredClientId,
+              clientAuth: readClientAuth(config, configuredClientId),
+              domainHint: config.getOptionalString('domainHint'),
+              viaEmulator: false,
+            };
+          }
+          if (!options.emulator.isEnabled()) {
             throw new Error(
-              'auth.providers.microsoft: clientId and tenantId must be configured together',
+              'auth.providers.microsoft: no clientId/tenantId configured and the built-in emulator is disabled (gatehouse.emulator.enabled)',
             );
           }
-          const name = config.getOptionalString('authority') ?? 'public';
-          const authority = (AUTHORITIES[name.toLowerCase()] ?? name).replace(
-            /\/+$/,
-            '',
+          const conn = await options.emulator.getConnection();
+          options.logger.info(
+            `Microsoft sign-in uses the built-in Entra ID emulator (tenant ${conn.tenantId}); set auth.providers.microsoft.<env>.clientId and tenantId for a real tenant`,
           );
-          const graphResource =
-            GRAPH_BY_AUTHORITY[authority] ?? 'https://graph.microsoft.com';
           return {
-            authority,
-            graphResource,
-            graphBaseUrl: (
-              config.getOptionalString('graphUrl') ?? `${graphResource}/v1.0`
-            ).replace(/\/+$/, ''),
-            tenantId: configuredTenant,
-            clientId: configuredClientId,
-            clientAuth: readClientAuth(config, configuredClientId),
+            authority: conn.authority,
+            graphBaseUrl: conn.graphBaseUrl,
+            graphResource: 'https://graph.microsoft.com',
+            tenantId: conn.tenantId,
+            clientId: conn.clientId,
+            clientAuth: async () => ({ client_secret: conn.clientSecret }),
             domainHint: config.getOptionalString('domainHint'),
-            viaEmulator: false,
+            viaEmulator: true,
           };
-        }
-        if (!options.emulator.isEnabled()) {
-          throw new Error(
-            'auth.providers.microsoft: no clientId/tenantId configured and the built-in emulator is disabled (gatehouse.emulator.enabled)',
-          );
-        }
-        const conn = await options.emulator.getConnection();
-        options.logger.info(
-          `Microsoft sign-in uses the built-in Entra ID emulator (tenant ${conn.tenantId}); set auth.providers.microsoft.<env>.clientId and tenantId for a real tenant`,
-        );
-        return {
-          authority: conn.authority,
-          graphBaseUrl: conn.graphBaseUrl,
-          graphResource: 'https://graph.microsoft.com',
-          tenantId: conn.tenantId,
-          clientId: conn.clientId,
-          clientAuth: async () => ({ client_secret: conn.clientSecret }),
-          domainHint: config.getOptionalString('domainHint'),
-          viaEmulator: true,
-        };
-      });
+        });
 
-      const metadata = once(async () => {
-        const s = await settings();
-        const url = `${s.authority}/${encodeURIComponent(
-          s.tenantId,
-        )}/v2.0/.well-known/openid-configuration`;
-        const res = await fetch(url);
-        const body = (await res.json().catch(() => ({}))) as Metadata & {
-          error_description?: string;
+        const metadata = once(async () => {
+          const s = await settings();
+          const url = `${s.authority}/${encodeURIComponent(
+            s.tenantId,
+          )}/v2.0/.well-known/openid-configuration`;
+          const res = await fetch(url);
+          const body = (await res.json().catch(() => ({}))) as Metadata & {
+            error_description?: string;
+          };
+          if (!res.ok) {
+            const code = aadstsCode(body.error_description);
+            throw new EntraSignInError(
+              'DISCOVERY_FAILED',
+              `Entra ID discovery failed at ${url}: ${
+                body.error_description ?? res.status
+              }${adviceFor(code, callbackUrl)}`,
+              code,
+            );
+          }
+          return {
+            metadata: body,
+            keys: createRemoteJWKSet(new URL(body.jwks_uri)),
+          };
+        });
+
+        return {
+          callbackUrl: config.getOptionalString('callbackUrl') ?? callbackUrl,
+          additionalScopes: readAdditionalScopes(config),
+          allowedTenants: config.getOptionalStringArray('allowedTenants') ?? [],
+          settings,
+          metadata,
+          derive: (label, stateNonce) =>
+            createHmac('sha256', hmacKey)
+              .update(`${label}:${stateNonce}`)
+              .digest('base64url'),
         };
-        if (!res.ok) {
-          const code = aadstsCode(body.error_description);
+      },
+
+      async start(input, ctx) {
+        const [{ metadata }, s] = await Promise.all([
+          ctx.metadata(),
+          ctx.settings(),
+        ]);
+        const { nonce: stateNonce } = decodeOAuthState(input.state);
+        const verifier = ctx.derive('pkce', stateNonce);
+        const scope = [
+          ...new Set([...input.scope.split(' '), ...ctx.additionalScopes]),
+        ]
+          .filter(Boolean)
+          .join(' ');
+        const url = new URL(metadata.authorization_endpoint);
+        url.search = new URLSearchParams({
+          client_id: s.clientId,
+          response_type: 'code',
+          redirect_uri: ctx.callbackUrl,
+          response_mode: 'query',
+          scope,
+          state: input.state,
+          nonce: ctx.derive('nonce', stateNonce),
+          code_challenge: createHash('sha256')
+            .update(verifier)
+            .digest('base64url'),
+          code_challenge_method: 'S256',
+          ...(s.domainHint ? { domain_hint: s.domainHint } : {}),
+        }).toString();
+        return { url: url.toString() };
+      },
+
+      async authenticate(input, ctx) {
+        const query = input.req.query as Record<string, string | undefined>;
+        if (query.error) {
+          const code = aadstsCode(query.error_description);
           throw new EntraSignInError(
-            'DISCOVERY_FAILED',
-            `Entra ID discovery failed at ${url}: ${
-              body.error_description ?? res.status
-            }${adviceFor(code, callbackUrl)}`,
+            query.error,
+            `Entra ID refused the sign-in: ${
+              query.error_description ?? query.error
+            }${adviceFor(code, ctx.callbackUrl)}`,
             code,
           );
         }
-        return {
-          metadata: body,
-          keys: createRemoteJWKSet(new URL(body.jwks_uri)),
-        };
-      });
+        if (!query.state)
+          throw new EntraSignInError(
+            'invalid_request',
+            'Missing state in the sign-in callback',
+          );
+        if (!query.code)
+          throw new EntraSignInError(
+            'invalid_request',
+            'Missing code in the sign-in callback',
+          );
+        const { nonce: stateNonce } = decodeOAuthState(query.state);
+        const tokens = await tokenRequest(ctx, {
+          grant_type: 'authorization_code',
+          code: query.code,
+          redirect_uri: ctx.callbackUrl,
+          code_verifier: ctx.derive('pkce', stateNonce),
+        });
+        return toResult(ctx, tokens, ctx.derive('nonce', stateNonce));
+      },
 
-      return {
-        callbackUrl: config.getOptionalString('callbackUrl') ?? callbackUrl,
-        additionalScopes: readAdditionalScopes(config),
-        allowedTenants: config.getOptionalStringArray('allowedTenants') ?? [],
-        settings,
-        metadata,
-        derive: (label, stateNonce) =>
-          createHmac('sha256', hmacKey)
-            .update(`${label}:${stateNonce}`)
-            .digest('base64url'),
-      };
-    },
+      async refresh(input, ctx) {
+        const tokens = await tokenRequest(ctx, {
+          grant_type: 'refresh_token',
+          refresh_token: input.refreshToken,
+          scope: input.scope,
+        });
+        return toResult(ctx, tokens, undefined);
+      },
 
-    async start(input, ctx) {
-      const [{ metadata }, s] = await Promise.all([
-        ctx.metadata(),
-        ctx.settings(),
-      ]);
-      const { nonce: stateNonce } = decodeOAuthState(input.state);
-      const verifier = ctx.derive('pkce', stateNonce);
-      const scope = [
-        ...new Set([...input.scope.split(' '), ...ctx.additionalScopes]),
-      ]
-        .filter(Boolean)
-        .join(' ');
-      const url = new URL(metadata.authorization_endpoint);
-      url.search = new URLSearchParams({
-        client_id: s.clientId,
-        response_type: 'code',
-        redirect_uri: ctx.callbackUrl,
-        response_mode: 'query',
-        scope,
-        state: input.state,
-        nonce: ctx.derive('nonce', stateNonce),
-        code_challenge: createHash('sha256')
-          .update(verifier)
-          .digest('base64url'),
-        code_challenge_method: 'S256',
-        ...(s.domainHint ? { domain_hint: s.domainHint } : {}),
-      }).toString();
-      return { url: url.toString() };
+      async logout(input, ctx) {
+        // Ends the Entra session too, so the next sign-in asks who is signing in; Entra sends
+        // the browser back to the portal when the URL is registered on the app.
+        const [{ metadata }, s] = await Promise.all([
+          ctx.metadata(),
+          ctx.settings(),
+        ]);
+        if (!metadata.end_session_endpoint) return undefined;
+        const url = new URL(metadata.end_session_endpoint);
+        url.searchParams.set('client_id', s.clientId);
+        const origin = input.req.get('origin');
+        if (origin)
+          url.searchParams.set('post_logout_redirect_uri', `${origin}/`);
+        return { logoutUrl: url.toString() };
+      },
     },
-
-    async authenticate(input, ctx) {
-      const query = input.req.query as Record<string, string | undefined>;
-      if (query.error) {
-        const code = aadstsCode(query.error_description);
-        throw new EntraSignInError(
-          query.error,
-          `Entra ID refused the sign-in: ${
-            query.error_description ?? query.error
-          }${adviceFor(code, ctx.callbackUrl)}`,
-          code,
-        );
-      }
-      if (!query.state)
-        throw new EntraSignInError(
-          'invalid_request',
-          'Missing state in the sign-in callback',
-        );
-      if (!query.code)
-        throw new EntraSignInError(
-          'invalid_request',
-          'Missing code in the sign-in callback',
-        );
-      const { nonce: stateNonce } = decodeOAuthState(query.state);
-      const tokens = await tokenRequest(ctx, {
-        grant_type: 'authorization_code',
-        code: query.code,
-        redirect_uri: ctx.callbackUrl,
-        code_verifier: ctx.derive('pkce', stateNonce),
-      });
-      return toResult(ctx, tokens, ctx.derive('nonce', stateNonce));
-    },
-
-    async refresh(input, ctx) {
-      const tokens = await tokenRequest(ctx, {
-        grant_type: 'refresh_token',
-        refresh_token: input.refreshToken,
-        scope: input.scope,
-      });
-      return toResult(ctx, tokens, undefined);
-    },
-
-    async logout(input, ctx) {
-      // Ends the Entra session too, so the next sign-in asks who is signing in; Entra sends
-      // the browser back to the portal when the URL is registered on the app.
-      const [{ metadata }, s] = await Promise.all([
-        ctx.metadata(),
-        ctx.settings(),
-      ]);
-      if (!metadata.end_session_endpoint) return undefined;
-      const url = new URL(metadata.end_session_endpoint);
-      url.searchParams.set('client_id', s.clientId);
-      const origin = input.req.get('origin');
-      if (origin)
-        url.searchParams.set('post_logout_redirect_uri', `${origin}/`);
-      return { logoutUrl: url.toString() };
-    },
-  });
+  );
+  // Failures reach the person's sign-in page and the log with one correlation id.
+  return {
+    ...authenticator,
+    authenticate: explained(
+      authenticator.authenticate.bind(authenticator),
+      options.logger,
+      'Entra ID sign-in',
+    ),
+    refresh: explained(
+      authenticator.refresh.bind(authenticator),
+      options.logger,
+      'Entra ID session refresh',
+    ),
+  };
 }
 
 async function tokenRequest(

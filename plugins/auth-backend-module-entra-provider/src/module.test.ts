@@ -207,6 +207,8 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     const response = authResponse(await second.text());
     expect(response.response).toBeUndefined();
     expect(response.error.message).toContain('AADSTS54005');
+    // Entra's correlation id is kept, so an admin can find the request on both sides.
+    expect(response.error.message).toMatch(/Correlation ID: [0-9a-f-]{36}/);
   });
 
   it('refuses a disabled account before any code is issued', async () => {
