@@ -269,7 +269,10 @@ export function createEntraAuthenticator(options: {
           }
           return {
             metadata: body,
-            keys: createRemoteJWKSet(new URL(body.jwks_uri)),
+            keys: createRemoteJWKSet(new URL(body.jwks_uri), {
+            // An unknown kid (a rotated key) refetches the keys, at most every 5 seconds.
+            cooldownDuration: 5_000,
+          }),
           };
         });
 
