@@ -13,6 +13,7 @@ import {
   MovableClock,
 } from './graph/testHarness';
 import { defaultTenantFile } from './paths';
+import { entraRouteTemplate } from './server';
 import { loadTenantFile, parseTenants } from './tenant/loadTenants';
 import { EmulatedTenantData } from './tenant/types';
 
@@ -140,9 +141,48 @@ describe('resource units and budgets (units)', () => {
     ],
     ['GET', '/me/transitiveMemberOf', 'GET /me/transitiveMemberOf'],
     ['POST', '/$batch', 'POST /$batch'],
+    ['GET', '/me/photos/96x96/$value', 'GET /me/photos/{size}/$value'],
+    ['GET', '/me/photo/$value', 'GET /me/photo/$value'],
   ])('names %s %s by its template %s', (method, path, template) => {
     expect(routeTemplate(method, path)).toBe(template);
   });
+
+  it.each([
+    [
+      'GET',
+      '/contoso.example/v2.0/.well-known/openid-configuration',
+      'GET /{tenant}/v2.0/.well-known/openid-configuration',
+    ],
+    [
+      'GET',
+      `/${CONTOSO_TENANT}/discovery/v2.0/keys`,
+      'GET /{tenant}/discovery/v2.0/keys',
+    ],
+    [
+      'GET',
+      '/common/oauth2/v2.0/authorize',
+      'GET /{tenant}/oauth2/v2.0/authorize',
+    ],
+    [
+      'post',
+      '/common/oauth2/v2.0/authorize/select',
+      'POST /{tenant}/oauth2/v2.0/authorize/select',
+    ],
+    [
+      'POST',
+      `/${CONTOSO_TENANT}/oauth2/v2.0/token`,
+      'POST /{tenant}/oauth2/v2.0/token',
+    ],
+    ['GET', '/msi/token', 'GET /msi/token'],
+    ['GET', `/${CONTOSO_TENANT}/oauth2/v2.0/token`, undefined],
+    ['GET', '/v1.0/me', undefined],
+    ['GET', '/_emulator/counters', undefined],
+  ])(
+    'names the Entra ID request %s %s by its template %s',
+    (method, path, template) => {
+      expect(entraRouteTemplate(method, path)).toBe(template);
+    },
+  );
 });
 
 describe('resource units, throttling and fault injection over HTTP', () => {
@@ -242,6 +282,112 @@ describe('resource units, throttling and fault injection over HTTP', () => {
     });
     expect((await h.admin('DELETE', '/counters')).status).toBe(204);
     expect((await h.admin('GET', '/counters')).body).toEqual({});
+  });
+
+  it('counts Entra ID endpoints per route template, beside Graph', async () => {
+    const lee = contoso.users.find(u => u.displayName === 'Lee Gu')!;
+    const base = `${h.url}/${CONTOSO_TENANT}`;
+    expect(
+      (await fetch(`${base}/v2.0/.well-known/openid-configuration`)).status,
+    ).toBe(200);
+    expect((await fetch(`${base}/discovery/v2.0/keys`)).status).toBe(200);
+    const tokens = await h.userTokens({
+      userId: lee.id,
+      scope: 'openid profile User.Read',
+    });
+    expect((await h.get('/me', tokens.access_token)).status).toBe(200);
+    // A failed token request is counted with its status.
+    expect(
+      (
+        await h.tokenRequest(CONTOSO_TENANT, {
+          grant_type: 'authorization_code',
+          client_id: CONTOSO_APP,
+          client_secret: 'wrong',
+          code: 'x',
+        })
+      ).status,
+    ).toBe(401);
+    expect((await h.admin('GET', '/counters')).body).toEqual({
+      'GET /{tenant}/v2.0/.well-known/openid-configuration': {
+        requests: 1,
+        resourceUnits: 0,
+        statuses: { '200': 1 },
+      },
+      'GET /{tenant}/discovery/v2.0/keys': {
+        requests: 1,
+        resourceUnits: 0,
+        statuses: { '200': 1 },
+      },
+      'GET /{tenant}/oauth2/v2.0/authorize': {
+        requests: 1,
+        resourceUnits: 0,
+        statuses: { '200': 1 },
+      },
+      'POST /{tenant}/oauth2/v2.0/authorize/select': {
+        requests: 1,
+        resourceUnits: 0,
+        statuses: { '302': 1 },
+      },
+      'POST /{tenant}/oauth2/v2.0/token': {
+        requests: 2,
+        resourceUnits: 0,
+        statuses: { '200': 1, '401': 1 },
+      },
+      'GET /me': { requests: 1, resourceUnits: 1, statuses: { '200': 1 } },
+    });
+  });
+
+  it('answers photo requests for a user without a photo with 404 ImageNotFound, at 1 RU', async () => {
+    const lee = contoso.users.find(u => u.displayName === 'Lee Gu')!;
+    const tokens = await h.userTokens({
+      userId: lee.id,
+      scope: 'openid User.Read',
+    });
+    for (const path of ['/me/photos/96x96/$value', '/me/photo/$value']) {
+      const res = await h.get(path, tokens.access_token);
+      expectGraphError(res, 404, 'ImageNotFound', clock);
+      expect(res.headers.get('x-ms-resource-unit')).toBe('1');
+    }
+    // /me needs a signed-in user.
+    expectGraphError(await h.get('/me/photo/$value', token), 400, 'BadRequest');
+    const counters = (await h.admin('GET', '/counters')).body;
+    expect(counters['GET /me/photos/{size}/$value']).toEqual({
+      requests: 1,
+      resourceUnits: 1,
+      statuses: { '404': 1 },
+    });
+    expect(counters['GET /me/photo/$value']).toEqual({
+      requests: 2,
+      resourceUnits: 2,
+      statuses: { '404': 1, '400': 1 },
+    });
+  });
+
+  it('adds the latency to every Microsoft endpoint, not to the admin API', async () => {
+    // An unusual delay, recognised among the timers the server and fetch set.
+    const latency = 37;
+    await h.admin('PUT', '/faults', { latencyMs: latency });
+    const timers = jest.spyOn(global, 'setTimeout');
+    const delayed = () =>
+      timers.mock.calls.filter(([, ms]) => ms === latency).length;
+    try {
+      await h.admin('GET', '/counters');
+      await h.admin('GET', '/faults');
+      expect(delayed()).toBe(0);
+      const base = `${h.url}/${CONTOSO_TENANT}`;
+      await fetch(`${base}/v2.0/.well-known/openid-configuration`);
+      expect(delayed()).toBe(1);
+      await fetch(`${base}/discovery/v2.0/keys`);
+      expect(delayed()).toBe(2);
+      await h.appToken();
+      expect(delayed()).toBe(3);
+      await h.get('/organization', token);
+      expect(delayed()).toBe(4);
+      await fetch(`${h.url}/msi/token`);
+      expect(delayed()).toBe(5);
+    } finally {
+      timers.mockRestore();
+    }
   });
 
   it('throttles past the budget with 429 and Retry-After, warns past 80%, and recovers after 10 s', async () => {

@@ -1,12 +1,15 @@
-/** Faults the emulator injects on Graph routes, for tests and benchmarks. */
+/** Faults the emulator injects, for tests and benchmarks. */
 export interface FaultSettings {
-  /** Added to every Graph response, in milliseconds. */
+  /**
+   * Added to every response of a Microsoft endpoint (Entra ID, Graph, managed identity), in
+   * milliseconds; not to the `/_emulator` admin API.
+   */
   latencyMs: number;
-  /** Share of requests (0..1) answered 429 with Retry-After. */
+  /** Share of Graph requests (0..1) answered 429 with Retry-After. */
   rate429: number;
-  /** Share of requests (0..1) answered 503. */
+  /** Share of Graph requests (0..1) answered 503. */
   rate503: number;
-  /** Only routes whose template matches this regular expression get the injected errors. */
+  /** Only Graph routes whose template matches this regular expression get the injected errors. */
   routes?: string;
   /** The Retry-After value sent with injected 429s and 503s, seconds. */
   retryAfterSeconds: number;

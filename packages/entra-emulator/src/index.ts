@@ -10,7 +10,7 @@ export {
   AZURE_DEVOPS_RESOURCE,
 } from './Emulator';
 export type { Clock, EmulatorOptions } from './Emulator';
-export { startEmulator, createEmulatorApp } from './server';
+export { startEmulator, createEmulatorApp, entraRouteTemplate } from './server';
 export type { RunningEmulator, StartEmulatorOptions } from './server';
 export { GraphService, routeTemplate } from './graph/GraphService';
 export { TenantStore } from './tenant/TenantStore';

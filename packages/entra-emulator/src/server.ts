@@ -27,6 +27,59 @@ export interface StartEmulatorOptions extends Partial<EmulatorOptions> {
   publicHost?: string;
 }
 
+/** The Entra ID and managed identity routes the emulator serves, as counted per route. */
+const ENTRA_ROUTES: Array<[methods: string[], path: RegExp, template: string]> =
+  [
+    [
+      ['GET'],
+      /^\/[^/]+\/v2\.0\/\.well-known\/openid-configuration$/i,
+      '/{tenant}/v2.0/.well-known/openid-configuration',
+    ],
+    [
+      ['GET'],
+      /^\/[^/]+\/discovery\/v2\.0\/keys$/i,
+      '/{tenant}/discovery/v2.0/keys',
+    ],
+    [
+      ['GET', 'POST'],
+      /^\/[^/]+\/oauth2\/v2\.0\/authorize$/i,
+      '/{tenant}/oauth2/v2.0/authorize',
+    ],
+    [
+      ['POST'],
+      /^\/[^/]+\/oauth2\/v2\.0\/authorize\/select$/i,
+      '/{tenant}/oauth2/v2.0/authorize/select',
+    ],
+    [
+      ['POST'],
+      /^\/[^/]+\/oauth2\/v2\.0\/token$/i,
+      '/{tenant}/oauth2/v2.0/token',
+    ],
+    [
+      ['GET', 'POST'],
+      /^\/[^/]+\/oauth2\/v2\.0\/logout$/i,
+      '/{tenant}/oauth2/v2.0/logout',
+    ],
+    [['GET', 'POST'], /^\/oidc\/userinfo$/i, '/oidc/userinfo'],
+    [['GET'], /^\/msi\/token$/i, '/msi/token'],
+  ];
+
+/**
+ * The route template of an Entra ID (or managed identity) request, e.g.
+ * `POST /{tenant}/oauth2/v2.0/token`; undefined for any other request (Graph included).
+ */
+export function entraRouteTemplate(
+  method: string,
+  path: string,
+): string | undefined {
+  if (/^\/v1\.0(\/|$)/i.test(path)) return undefined;
+  const m = method.toUpperCase();
+  const found = ENTRA_ROUTES.find(
+    ([methods, pattern]) => methods.includes(m) && pattern.test(path),
+  );
+  return found ? `${m} ${found[2]}` : undefined;
+}
+
 /** Builds the HTTP app: Entra ID endpoints at `/{tenant}/...`, Graph at `/v1.0`, admin at `/_emulator`. */
 export function createEmulatorApp(
   emulator: Emulator,
@@ -49,10 +102,25 @@ export function createEmulatorApp(
     });
   });
 
+  // Every Microsoft endpoint (Entra ID, Graph, managed identity), not the admin API: the
+  // injected latency, and the per-route count of Entra ID and managed identity requests
+  // (Graph counts its own, with resource units).
+  app.use((req, res, next) => {
+    if (/^\/_emulator(\/|$)/i.test(req.path)) {
+      next();
+      return;
+    }
+    const route = entraRouteTemplate(req.method, req.path);
+    if (route) {
+      res.on('finish', () => emulator.faults.count(route, res.statusCode, 0));
+    }
+    const latency = emulator.faults.settings.latencyMs;
+    if (latency > 0) setTimeout(next, latency);
+    else next();
+  });
+
   // Microsoft Graph
   app.use('/v1.0', express.json({ limit: '4mb' }), async (req, res) => {
-    const latency = emulator.faults.settings.latencyMs;
-    if (latency > 0) await new Promise(r => setTimeout(r, latency));
     const url = new URL(req.originalUrl, 'http://x');
     const result = await graph.handle({
       method: req.method,

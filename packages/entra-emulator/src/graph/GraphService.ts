@@ -485,6 +485,15 @@ export class GraphService {
     switch (route) {
       case 'GET /me':
         return this.one(this.userJson(me(), req.query), 'users/$entity');
+      case 'GET /me/photo/$value':
+      case 'GET /me/photos/{size}/$value':
+        // The emulated users have no photo: Graph answers 404 ImageNotFound, at any size.
+        me();
+        throw new GraphError(
+          404,
+          'ImageNotFound',
+          "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.",
+        );
       case 'GET /me/memberOf':
         this.require(caller, 'memberOf');
         return this.list(
@@ -1301,6 +1310,12 @@ export function routeTemplate(method: string, path: string): string {
     'users',
     'groups',
   ]);
+  if (parts[0] === 'me' && parts[1] === 'photos' && parts.length >= 3) {
+    return `${method.toUpperCase()} /me/photos/{size}${parts
+      .slice(3)
+      .map(p => `/${p}`)
+      .join('')}`;
+  }
   const template = parts.map((p, i) =>
     (i === 1 || i === 3) && !fixed.has(p) && parts[0] !== 'me' ? '{id}' : p,
   );
