@@ -607,7 +607,7 @@ export function formatSigninMarkdown(r: SigninBenchResult): string {
   }
   lines.push(
     '',
-    "Gatehouse keeps the discovery document for the life of the process. The keys come from jose's remote JWKS set, which fetches them again when its copy is older than 10 minutes (cacheMaxAge, on the next sign-in after that) and when a token names an unknown key (at most every 30 s): in a long-running portal the JWKS costs one request per 10 minutes of sign-in activity, not one per process.",
+    "Gatehouse keeps the discovery document for the life of the process. The keys come from jose's remote JWKS set, which fetches them again when its copy is older than 10 minutes (cacheMaxAge, on the next sign-in after that) and when a token names an unknown key (at most every 5 s): in a long-running portal the JWKS costs one request per 10 minutes of sign-in activity, not one per process.",
   );
   if (r.refresh.length) {
     lines.push(

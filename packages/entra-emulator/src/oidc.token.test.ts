@@ -30,7 +30,6 @@ afterAll(async () => {
   await h.close();
 });
 
-const GRAPH = 'https://graph.microsoft.com';
 
 function portalSignIn(
   upn: string,
@@ -210,7 +209,8 @@ describe('authorization_code grant', () => {
     const { body } = await redeem(h, GATEHOUSE.appId, signedIn);
     const access = decodeJwt(body.access_token);
     expect(access).toMatchObject({
-      aud: GRAPH,
+      // Short scopes (GroupMember.Read.All) give Graph's app id as the audience, as Entra does.
+      aud: '00000003-0000-0000-c000-000000000000',
       tid: CONTOSO.id,
       oid: h.userId(CONTOSO.id, UPN.alex),
       idtyp: 'user',

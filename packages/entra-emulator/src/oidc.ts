@@ -929,7 +929,7 @@ async function tokenResponse(
     tenant,
     app,
     request.resource,
-    { user, scp },
+    { user, scp, audience: request.audience },
   );
   const out: Record<string, unknown> = {
     token_type: 'Bearer',
@@ -1052,7 +1052,7 @@ async function clientCredentials(
     tenant,
     app,
     request.resource,
-    { roles },
+    { roles, audience: request.audience },
   );
   return {
     token_type: 'Bearer',

@@ -21,6 +21,12 @@ export interface ScopeRequest {
   resource: string;
   /** Permission names on that resource (`User.Read`, `.default`, ...). */
   permissions: string[];
+  /**
+   * The access token's `aud`: the resource as it was named. Entra gives Graph tokens
+   * `00000003-0000-0000-c000-000000000000` for short scopes (`User.Read`), and
+   * `https://graph.microsoft.com` when the scope names that URI.
+   */
+  audience: string;
 }
 
 /** Splits a scope parameter into OIDC scopes and one resource; an error names the resources when there are several or an unknown one. */
@@ -32,6 +38,7 @@ export function parseScopes(
   const oidc = parts.filter(p => OIDC_SCOPES.has(p));
   const rest = parts.filter(p => !OIDC_SCOPES.has(p));
   const resources = new Map<string, string[]>();
+  const named = new Map<string, string>();
   for (const p of rest) {
     let resource: string;
     let permission: string;
@@ -42,7 +49,10 @@ export function parseScopes(
     } else {
       const r = p.slice(0, slash).replace(/\/$/, '');
       permission = p.slice(slash + 1);
-      if (r === GRAPH_RESOURCE || r === GRAPH_APP_ID) resource = 'graph';
+      if (r === GRAPH_RESOURCE || r === GRAPH_APP_ID) {
+        resource = 'graph';
+        named.set(resource, r);
+      }
       else if (
         r === AZURE_DEVOPS_RESOURCE ||
         r === `api://${AZURE_DEVOPS_RESOURCE}`
@@ -58,11 +68,16 @@ export function parseScopes(
   }
   if (resources.size > 1) return { error: [...resources.keys()].join(', ') };
   const [resource, permissions] = [...resources][0] ?? ['graph', []];
-  return { oidc, resource, permissions };
+  return {
+    oidc,
+    resource,
+    permissions,
+    audience: named.get(resource) ?? audienceFor(resource),
+  };
 }
 
 export function audienceFor(resource: string): string {
-  if (resource === 'graph') return GRAPH_RESOURCE;
+  if (resource === 'graph') return GRAPH_APP_ID;
   if (resource === 'devops') return AZURE_DEVOPS_RESOURCE;
   return resource;
 }
@@ -185,13 +200,19 @@ export async function createAccessToken(
   tenant: TenantStore,
   app: EmulatedApplication,
   resource: string,
-  grant: { user?: EmulatedUser; scp?: string[]; roles?: string[] },
+  grant: {
+    user?: EmulatedUser;
+    scp?: string[];
+    roles?: string[];
+    /** The `aud` to give, when the resource was named in a particular form. */
+    audience?: string;
+  },
 ): Promise<{ token: string; expiresIn: number }> {
   const now = emulator.nowSeconds();
   const expiresIn = emulator.tokenLifetimeSeconds;
   const v1 = resource === 'graph' || resource === 'devops';
   const claims: JWTPayload & Record<string, unknown> = {
-    aud: audienceFor(resource),
+    aud: grant.audience ?? audienceFor(resource),
     iss: v1 ? `${emulator.baseUrl}/${tenant.id}/` : emulator.issuer(tenant.id),
     iat: now,
     nbf: now,

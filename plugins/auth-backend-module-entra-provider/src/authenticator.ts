@@ -270,9 +270,9 @@ export function createEntraAuthenticator(options: {
           return {
             metadata: body,
             keys: createRemoteJWKSet(new URL(body.jwks_uri), {
-            // An unknown kid (a rotated key) refetches the keys, at most every 5 seconds.
-            cooldownDuration: 5_000,
-          }),
+              // An unknown kid (a rotated key) refetches the keys, at most every 5 seconds.
+              cooldownDuration: 5_000,
+            }),
           };
         });
 
@@ -463,6 +463,45 @@ async function toResult(
  * indicator (more than 200 groups). Overage means "ask Graph", never "no groups": if Graph
  * cannot answer, the sign-in is refused.
  */
+/** App-only Graph tokens, kept until a minute before they expire. */
+const appTokens = new WeakMap<
+  ProviderSettings,
+  { token: string; expiresAt: number }
+>();
+
+async function graphAppToken(
+  s: ProviderSettings,
+  metadata: Metadata,
+): Promise<string> {
+  const cached = appTokens.get(s);
+  if (cached && cached.expiresAt - 60_000 > Date.now()) return cached.token;
+  const res = await fetch(metadata.token_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: s.clientId,
+      ...(await s.clientAuth(metadata.token_endpoint)),
+      scope: `${s.graphResource}/.default`,
+    }),
+  });
+  const body = (await res.json()) as {
+    access_token?: string;
+    expires_in?: number;
+    error_description?: string;
+  };
+  if (!body.access_token) {
+    throw new Error(
+      body.error_description ?? `token endpoint answered ${res.status}`,
+    );
+  }
+  appTokens.set(s, {
+    token: body.access_token,
+    expiresAt: Date.now() + (body.expires_in ?? 3600) * 1000,
+  });
+  return body.access_token;
+}
+
 async function groupsOf(
   claims: EntraClaims,
   s: ProviderSettings,
@@ -471,24 +510,7 @@ async function groupsOf(
   if (Array.isArray(claims.groups)) return claims.groups;
   if (!claims._claim_names?.groups) return undefined;
   try {
-    const tokenRes = await fetch(metadata.token_endpoint, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'client_credentials',
-        client_id: s.clientId,
-        ...(await s.clientAuth(metadata.token_endpoint)),
-        scope: `${s.graphResource}/.default`,
-      }),
-    });
-    const token = (await tokenRes.json()) as {
-      access_token?: string;
-      error_description?: string;
-    };
-    if (!token.access_token)
-      throw new Error(
-        token.error_description ?? `token endpoint answered ${tokenRes.status}`,
-      );
+    const accessToken = await graphAppToken(s, metadata);
     const res = await fetch(
       `${s.graphBaseUrl}/users/${encodeURIComponent(
         claims.oid,
@@ -496,7 +518,7 @@ async function groupsOf(
       {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${token.access_token}`,
+          authorization: `Bearer ${accessToken}`,
           'content-type': 'application/json',
         },
         body: JSON.stringify({ securityEnabledOnly: false }),

@@ -74,7 +74,10 @@ describe('ID tokens from a hostile identity provider', () => {
             {
               apiVersion: 'backstage.io/v1alpha1',
               kind: 'User',
-              metadata: { name: 'victim', annotations: { 'graph.microsoft.com/user-id': OID } },
+              metadata: {
+                name: 'victim',
+                annotations: { 'graph.microsoft.com/user-id': OID },
+              },
               spec: { memberOf: [] },
             },
           ],
@@ -87,7 +90,12 @@ describe('ID tokens from a hostile identity provider', () => {
               environment: 'development',
               providers: {
                 microsoft: {
-                  development: { clientId: CLIENT, clientSecret: 'test-only', tenantId: TID, authority: base },
+                  development: {
+                    clientId: CLIENT,
+                    clientSecret: 'test-only',
+                    tenantId: TID,
+                    authority: base,
+                  },
                 },
               },
             },
@@ -114,8 +122,13 @@ describe('ID tokens from a hostile identity provider', () => {
     exp: now() + 3600,
     nonce,
   });
-  const sign = (payload: JWTPayload, opts: { kid?: string; signer?: KeyLike } = {}) =>
-    new SignJWT(payload).setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? 'k1' }).sign(opts.signer ?? key);
+  const sign = (
+    payload: JWTPayload,
+    opts: { kid?: string; signer?: KeyLike } = {},
+  ) =>
+    new SignJWT(payload)
+      .setProtectedHeader({ alg: 'RS256', kid: opts.kid ?? 'k1' })
+      .sign(opts.signer ?? key);
 
   /** Runs a sign-in whose token request returns `token`; returns what the app window gets. */
   async function signInWith(token: (nonce: string) => Promise<string>) {
@@ -126,40 +139,99 @@ describe('ID tokens from a hostile identity provider', () => {
     );
     const authorize = new URL(start.headers.get('location')!);
     await fetch(authorize); // the browser visits the IdP
-    const cookies = start.headers.getSetCookie().filter(c => !/Max-Age=0/i.test(c)).map(c => c.split(';')[0]);
+    const cookies = start.headers
+      .getSetCookie()
+      .filter(c => !/Max-Age=0/i.test(c))
+      .map(c => c.split(';')[0]);
     const callback = new URL(authorize.searchParams.get('redirect_uri')!);
     callback.searchParams.set('code', 'any');
     callback.searchParams.set('state', authorize.searchParams.get('state')!);
-    const done = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(await done.text())![1];
-    return { response: JSON.parse(decodeURIComponent(encoded)), setCookies: done.headers.getSetCookie() };
+    const done = await fetch(callback, {
+      headers: { cookie: cookies.join('; ') },
+    });
+    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
+      await done.text(),
+    )![1];
+    return {
+      response: JSON.parse(decodeURIComponent(encoded)),
+      setCookies: done.headers.getSetCookie(),
+    };
   }
 
   it('accepts a well-formed token (the control)', async () => {
     const { response, setCookies } = await signInWith(n => sign(good(n)));
-    expect(response.response.backstageIdentity.identity.userEntityRef).toBe('user:default/victim');
-    expect(setCookies.some(c => c.startsWith('microsoft-refresh-token='))).toBe(true);
+    expect(response.response.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/victim',
+    );
+    expect(setCookies.some(c => c.startsWith('microsoft-refresh-token='))).toBe(
+      true,
+    );
   });
 
   it.each([
-    ['a bad signature', (n: string) => sign(good(n), { signer: attackerKey }), /signature is invalid/],
+    [
+      'a bad signature',
+      (n: string) => sign(good(n), { signer: attackerKey }),
+      /signature is invalid/,
+    ],
     [
       'alg none',
       async (n: string) =>
-        `${Buffer.from(JSON.stringify({ alg: 'none' })).toString('base64url')}.${Buffer.from(JSON.stringify(good(n))).toString('base64url')}.`,
+        `${Buffer.from(JSON.stringify({ alg: 'none' })).toString(
+          'base64url',
+        )}.${Buffer.from(JSON.stringify(good(n))).toString('base64url')}.`,
       /algorithm none is not allowed/,
     ],
-    ['an unknown kid', (n: string) => sign(good(n), { kid: 'not-published' }), /key the tenant does not publish/],
-    ['a wrong issuer', (n: string) => sign({ ...good(n), iss: `https://evil.example/${TID}/v2.0` }), /expected/],
-    ['a tid that does not match the issuer', (n: string) => sign({ ...good(n), tid: OTHER_TID }), /does not match its issuer/],
-    ['a wrong audience', (n: string) => sign({ ...good(n), aud: 'another-app' }), /not this app/],
-    ['an expired token', (n: string) => sign({ ...good(n), iat: now() - 7200, nbf: now() - 7200, exp: now() - 3600 }), /expired/],
-    ['an iat in the future', (n: string) => sign({ ...good(n), iat: now() + 3600, nbf: undefined }), /issued in the future/],
-    ['a nonce from another sign-in', (n: string) => sign({ ...good(n), nonce: `${n}x` }), /nonce does not match/],
+    [
+      'an unknown kid',
+      (n: string) => sign(good(n), { kid: 'not-published' }),
+      /key the tenant does not publish/,
+    ],
+    [
+      'a wrong issuer',
+      (n: string) =>
+        sign({ ...good(n), iss: `https://evil.example/${TID}/v2.0` }),
+      /expected/,
+    ],
+    [
+      'a tid that does not match the issuer',
+      (n: string) => sign({ ...good(n), tid: OTHER_TID }),
+      /does not match its issuer/,
+    ],
+    [
+      'a wrong audience',
+      (n: string) => sign({ ...good(n), aud: 'another-app' }),
+      /not this app/,
+    ],
+    [
+      'an expired token',
+      (n: string) =>
+        sign({
+          ...good(n),
+          iat: now() - 7200,
+          nbf: now() - 7200,
+          exp: now() - 3600,
+        }),
+      /expired/,
+    ],
+    [
+      'an iat in the future',
+      (n: string) => sign({ ...good(n), iat: now() + 3600, nbf: undefined }),
+      /issued in the future/,
+    ],
+    [
+      'a nonce from another sign-in',
+      (n: string) => sign({ ...good(n), nonce: `${n}x` }),
+      /nonce does not match/,
+    ],
   ])('refuses %s and issues nothing', async (_name, token, reason) => {
     const { response, setCookies } = await signInWith(token);
     expect(response.response).toBeUndefined();
     expect(response.error.message).toMatch(reason);
-    expect(setCookies.some(c => c.startsWith('microsoft-refresh-token=') && !/Max-Age=0/i.test(c))).toBe(false);
+    expect(
+      setCookies.some(
+        c => c.startsWith('microsoft-refresh-token=') && !/Max-Age=0/i.test(c),
+      ),
+    ).toBe(false);
   });
 });

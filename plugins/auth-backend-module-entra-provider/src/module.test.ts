@@ -266,16 +266,23 @@ describe('Entra ID sign-in through the built-in emulator', () => {
 
   it('keeps signing people in after Entra rotates its signing key', async () => {
     const { authorizeUrl } = await startSignIn();
-    const rotated = await fetch(`${authorizeUrl.origin}/_emulator/keys/rotate`, { method: 'POST' });
+    const rotated = await fetch(
+      `${authorizeUrl.origin}/_emulator/keys/rotate`,
+      { method: 'POST' },
+    );
     const { kid } = (await rotated.json()) as { kid: string };
     // Past the refetch cooldown, the unknown kid makes the module fetch the keys again.
     await new Promise(r => setTimeout(r, 5_500));
     const { cookies, authorizeUrl: again, html } = await startSignIn();
     const picked = await pickUser(again, html, 'Joni Sherman');
-    const done = await fetch(new URL(picked.headers.get('location')!), { headers: { cookie: cookies.join('; ') } });
+    const done = await fetch(new URL(picked.headers.get('location')!), {
+      headers: { cookie: cookies.join('; ') },
+    });
     const response = authResponse(await done.text());
     expect(response.error).toBeUndefined();
-    expect(response.response.backstageIdentity.identity.userEntityRef).toBe('user:default/joni.sherman');
+    expect(response.response.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/joni.sherman',
+    );
     expect(kid).toBeTruthy();
   }, 20_000);
 });

@@ -1,0 +1,131 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import authPlugin from '@backstage/plugin-auth-backend';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import authModuleEntraProvider from './index';
+
+const GROUPS = 300;
+
+/** A tenant where one person is in a chain of 300 nested groups: far past the token's 200. */
+function tenantYaml(): string {
+  const groups = Array.from({ length: GROUPS }, (_, i) => {
+    const n = String(i + 1).padStart(3, '0');
+    const member =
+      i === 0
+        ? 'deep.member@nested.example'
+        : `Level ${String(i).padStart(3, '0')}`;
+    return `      - { displayName: 'Level ${n}', members: ['${member}'] }`;
+  });
+  return `tenants:
+  - id: 7a1e0c55-3b2d-4c9e-8f10-2a3b4c5d6e7f
+    displayName: Nested
+    domains: [nested.example]
+    users:
+      - { userPrincipalName: deep.member@nested.example, displayName: Deep Member }
+    groups:
+${groups.join('\n')}
+    applications:
+      - displayName: Portal
+        appId: 0d4b5e6f-7a82-4c9e-a1c6-3c9e1f5a7b2d
+        redirectUris: [http://localhost:7007/api/auth/microsoft/handler/frame]
+        groupMembershipClaims: SecurityGroup
+        graphApplicationPermissions: [User.Read.All, GroupMember.Read.All]
+`;
+}
+
+describe('a person in 300 nested groups', () => {
+  let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-nested-'));
+    fs.writeFileSync(path.join(dir, 'tenant.yaml'), tenantYaml());
+    backend = await startTestBackend({
+      features: [
+        authPlugin,
+        authModuleEntraProvider,
+        catalogPlugin,
+        catalogEntraOrg,
+        mockServices.scheduler.factory({
+          includeInitialDelayedTasksOnStartup: true,
+        }),
+        mockServices.rootConfig.factory({
+          data: {
+            app: { baseUrl: 'http://localhost:3000' },
+            gatehouse: {
+              emulator: { port: 0, tenantFile: path.join(dir, 'tenant.yaml') },
+            },
+            auth: {
+              environment: 'development',
+              providers: { microsoft: { development: {} } },
+            },
+            catalog: { rules: [{ allow: ['User', 'Group'] }] },
+          },
+        }),
+      ],
+    });
+    const base = `http://localhost:${backend.server.port()}`;
+    // Wait until the org sync and the catalog's processing have brought in the whole chain.
+    for (;;) {
+      const res = await fetch(`${base}/api/catalog/entities?filter=kind=group&fields=metadata.name`, {
+        headers: { authorization: mockCredentials.user.header() },
+      });
+      const user = await fetch(`${base}/api/catalog/entities/by-name/user/default/deep.member`, {
+        headers: { authorization: mockCredentials.user.header() },
+      });
+      if (res.ok && user.ok && ((await res.json()) as unknown[]).length === GROUPS) break;
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await backend?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('signs in owning what every one of those groups owns', async () => {
+    const base = `http://localhost:${backend.server.port()}`;
+    const start = await fetch(
+      `${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20offline_access`,
+      {
+        redirect: 'manual',
+      },
+    );
+    const cookies = start.headers
+      .getSetCookie()
+      .filter(c => !/Max-Age=0/i.test(c))
+      .map(c => c.split(';')[0]);
+    const authorize = new URL(start.headers.get('location')!);
+    const html = await (await fetch(authorize)).text();
+    const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
+    const action = /<form method="post" action="([^"]+)"/.exec(html)![1];
+    const userId = /value="([0-9a-f-]{36})"[^>]*>Deep Member/.exec(html)![1];
+    const picked = await fetch(action, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ txn, user: userId }),
+      redirect: 'manual',
+    });
+    const done = await fetch(picked.headers.get('location')!, {
+      headers: { cookie: cookies.join('; ') },
+    });
+    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
+      await done.text(),
+    )![1];
+    const response = JSON.parse(decodeURIComponent(encoded));
+    expect(response.error).toBeUndefined();
+    const refs: string[] =
+      response.response.backstageIdentity.identity.ownershipEntityRefs;
+    expect(refs).toContain('user:default/deep.member');
+    expect(refs.filter(r => r.startsWith('group:default/level-'))).toHaveLength(
+      GROUPS,
+    );
+  }, 30_000);
+});
