@@ -30,7 +30,6 @@ afterAll(async () => {
   await h.close();
 });
 
-
 function portalSignIn(
   upn: string,
   extra: { scope?: string; nonce?: string } = {},

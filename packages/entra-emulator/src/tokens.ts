@@ -52,8 +52,7 @@ export function parseScopes(
       if (r === GRAPH_RESOURCE || r === GRAPH_APP_ID) {
         resource = 'graph';
         named.set(resource, r);
-      }
-      else if (
+      } else if (
         r === AZURE_DEVOPS_RESOURCE ||
         r === `api://${AZURE_DEVOPS_RESOURCE}`
       )

@@ -74,13 +74,24 @@ describe('a person in 300 nested groups', () => {
     const base = `http://localhost:${backend.server.port()}`;
     // Wait until the org sync and the catalog's processing have brought in the whole chain.
     for (;;) {
-      const res = await fetch(`${base}/api/catalog/entities?filter=kind=group&fields=metadata.name`, {
-        headers: { authorization: mockCredentials.user.header() },
-      });
-      const user = await fetch(`${base}/api/catalog/entities/by-name/user/default/deep.member`, {
-        headers: { authorization: mockCredentials.user.header() },
-      });
-      if (res.ok && user.ok && ((await res.json()) as unknown[]).length === GROUPS) break;
+      const res = await fetch(
+        `${base}/api/catalog/entities?filter=kind=group&fields=metadata.name`,
+        {
+          headers: { authorization: mockCredentials.user.header() },
+        },
+      );
+      const user = await fetch(
+        `${base}/api/catalog/entities/by-name/user/default/deep.member`,
+        {
+          headers: { authorization: mockCredentials.user.header() },
+        },
+      );
+      if (
+        res.ok &&
+        user.ok &&
+        ((await res.json()) as unknown[]).length === GROUPS
+      )
+        break;
       await new Promise(r => setTimeout(r, 250));
     }
   }, 90_000);
