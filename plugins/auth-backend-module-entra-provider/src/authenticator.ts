@@ -53,6 +53,24 @@ const GRAPH_BY_AUTHORITY: Record<string, string> = {
   'https://login.chinacloudapi.cn': 'https://microsoftgraph.chinacloudapi.cn',
 };
 
+/**
+ * The authority host and Graph resource for `authority`: a cloud name (`public`,
+ * `usgovernment`, `china`) or an authority URL. Unknown hosts (an emulator) use public Graph's
+ * resource name, as the emulator does.
+ */
+export function resolveCloud(authority: string = 'public'): {
+  authority: string;
+  graphResource: string;
+} {
+  const host = (AUTHORITIES[authority.toLowerCase()] ?? authority).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(host)) {
+    throw new Error(
+      `auth.providers.microsoft.authority must be public, usgovernment, china or a URL, got ${authority}`,
+    );
+  }
+  return { authority: host, graphResource: GRAPH_BY_AUTHORITY[host] ?? 'https://graph.microsoft.com' };
+}
+
 const DEFAULT_SCOPES = [
   'openid',
   'profile',
@@ -207,13 +225,9 @@ export function createEntraAuthenticator(options: {
                 'auth.providers.microsoft: clientId and tenantId must be configured together',
               );
             }
-            const name = config.getOptionalString('authority') ?? 'public';
-            const authority = (AUTHORITIES[name.toLowerCase()] ?? name).replace(
-              /\/+$/,
-              '',
+            const { authority, graphResource } = resolveCloud(
+              config.getOptionalString('authority'),
             );
-            const graphResource =
-              GRAPH_BY_AUTHORITY[authority] ?? 'https://graph.microsoft.com';
             return {
               authority,
               graphResource,
