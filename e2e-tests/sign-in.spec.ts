@@ -92,7 +92,13 @@ test('a person stays signed in across a reload after the Entra tokens expired, a
   // Sign out: the portal session ends, and so does the Entra session, so the next sign-in
   // asks who is signing in again.
   await page.getByRole('button', { name: /more/i }).first().click();
+  const loggedOut = page.waitForResponse(r =>
+    r.url().includes('/oauth2/v2.0/logout'),
+  );
   await page.getByRole('menuitem', { name: /sign out/i }).click();
+  // The browser goes through Entra's logout and comes back to the portal's sign-in page.
+  await loggedOut;
+  await page.waitForLoadState();
   await expect(page.getByRole('button', { name: /sign in/i })).toBeVisible();
   const popupPromise = page.waitForEvent('popup');
   await page.getByRole('button', { name: /sign in/i }).click();
@@ -101,4 +107,14 @@ test('a person stays signed in across a reload after the Entra tokens expired, a
     popup.getByRole('heading', { name: 'Pick an account' }),
   ).toBeVisible();
   await popup.close();
+});
+
+test('the sign-in page tells which redirect URI the app registration needs', async ({
+  page,
+}) => {
+  await page.goto('/');
+  await page.getByText('Trouble signing in?').click();
+  await expect(page.getByTestId('redirect-uri')).toHaveText(
+    'http://localhost:7007/api/auth/microsoft/handler/frame',
+  );
 });
