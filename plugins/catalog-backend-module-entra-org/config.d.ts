@@ -24,14 +24,25 @@ export interface Config {
           /** Graph base URL. Default `https://graph.microsoft.com/v1.0`. */
           target?: string;
           user?: {
-            /** OData `$filter` for users, e.g. `accountEnabled eq true`. */
+            /**
+             * OData `$filter` for users, e.g. `accountEnabled eq true`. Delta queries cannot
+             * filter, so the sync evaluates it: `eq`, `ne`, `gt`, `ge`, `lt`, `le`, `in`,
+             * `startswith`, `endswith`, `any`, `and`, `or`, `not`. Default: every user
+             * (disabled users are always left out).
+             */
             filter?: string;
           };
           group?: {
-            /** OData `$filter` for groups, e.g. `securityEnabled eq true`. */
+            /**
+             * OData `$filter` for groups, e.g. `securityEnabled eq true`, evaluated by the sync
+             * like `user.filter`. Default: every group.
+             */
             filter?: string;
           };
-          /** How often to read the tenant. Default every 30 minutes. */
+          /**
+           * How often to read the changes (Graph delta queries; the first round reads the whole
+           * tenant). Default every 30 minutes, with a 15-minute timeout.
+           */
           schedule?: SchedulerServiceTaskScheduleDefinitionConfig;
         };
       };

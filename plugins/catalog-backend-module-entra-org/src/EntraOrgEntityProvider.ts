@@ -2,16 +2,21 @@ import {
   LoggerService,
   SchedulerServiceTaskRunner,
 } from '@backstage/backend-plugin-api';
-import {
-  ANNOTATION_LOCATION,
-  ANNOTATION_ORIGIN_LOCATION,
-} from '@backstage/catalog-model';
+import { Entity } from '@backstage/catalog-model';
 import {
   EntityProvider,
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
-import { GraphClient, GraphCredentials } from './GraphClient';
-import { readOrg, toEntities } from './readOrg';
+import { DeltaReader } from './DeltaReader';
+import { GROUP_PROPERTIES, renderEntities, USER_PROPERTIES } from './entities';
+import { diffEntities, hashEntities } from './entityDiff';
+import { filterProperties, ODataFilter, parseFilter } from './filter';
+import {
+  GraphClient,
+  GraphClientOptions,
+  GraphCredentials,
+} from './GraphClient';
+import { OrgSyncStore } from './OrgSyncStore';
 
 export interface EntraOrgProviderOptions {
   id: string;
@@ -20,17 +25,67 @@ export interface EntraOrgProviderOptions {
     graphBaseUrl: string;
     credentials: GraphCredentials;
   }>;
+  /** OData filter on users, evaluated by the sync (delta queries cannot filter). */
   userFilter?: string;
+  /** OData filter on groups, evaluated by the sync. */
   groupFilter?: string;
   logger: LoggerService;
   taskRunner: SchedulerServiceTaskRunner;
+  /** Where the directory and delta links are kept between rounds (and replicas). */
+  store: OrgSyncStore;
+  /** Retries and pacing of Graph requests. */
+  graph?: GraphClientOptions;
 }
 
-/** Reads users and groups from Microsoft Graph into the catalog on a schedule. */
+/** What one round did; also the fields of its log line. */
+export interface EntraOrgRoundSummary {
+  provider: string;
+  tenantId: string;
+  /** `full`: the directory was read from scratch and replaced the provider's entities. */
+  kind: 'full' | 'delta';
+  users: number;
+  groups: number;
+  memberships: number;
+  /** Entities written (added or changed) and removed. */
+  changedEntities: number;
+  graphRequests: number;
+  resourceUnits: number;
+  throttled: number;
+  durationMs: number;
+}
+
+const unique = (list: string[]) => [...new Set(list)];
+
+/**
+ * Reads users and groups from Microsoft Graph into the catalog on a schedule, with delta
+ * queries: the first round reads everything and replaces the provider's entities; later
+ * rounds read changes only and write the entities they changed. The directory and the delta
+ * links live in the database, so a restart (or another replica) goes on where the last
+ * finished round stopped.
+ */
 export class EntraOrgEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
+  private readonly userFilter?: ODataFilter;
+  private readonly groupFilter?: ODataFilter;
+  private readonly userSelect: string[];
+  private readonly groupSelect: string[];
 
-  constructor(private readonly options: EntraOrgProviderOptions) {}
+  constructor(private readonly options: EntraOrgProviderOptions) {
+    this.userFilter = options.userFilter
+      ? parseFilter(options.userFilter)
+      : undefined;
+    this.groupFilter = options.groupFilter
+      ? parseFilter(options.groupFilter)
+      : undefined;
+    this.userSelect = unique([
+      ...USER_PROPERTIES,
+      ...(this.userFilter ? filterProperties(this.userFilter) : []),
+    ]);
+    this.groupSelect = unique([
+      ...GROUP_PROPERTIES,
+      ...(this.groupFilter ? filterProperties(this.groupFilter) : []),
+    ]);
+  }
 
   getProviderName(): string {
     return `EntraOrgEntityProvider:${this.options.id}`;
@@ -44,7 +99,8 @@ export class EntraOrgEntityProvider implements EntityProvider {
         try {
           await this.read();
         } catch (e) {
-          // A failed round writes nothing: the catalog keeps what the last good round wrote.
+          // A failed round writes nothing: the catalog and the stored links stay as the last
+          // finished round left them, and the next round starts from there.
           this.options.logger.error(
             `Entra org sync ${
               this.options.id
@@ -55,36 +111,99 @@ export class EntraOrgEntityProvider implements EntityProvider {
     });
   }
 
-  /** One full round: read the tenant, replace this provider's entities. */
-  async read(): Promise<{ users: number; groups: number; requests: number }> {
-    if (!this.connection)
+  /** One round: read the changes (or everything), update the catalog, then store the round. */
+  async read(): Promise<EntraOrgRoundSummary> {
+    const connection = this.connection;
+    if (!connection)
       throw new Error(`${this.getProviderName()} is not connected`);
+    const { id, logger, store } = this.options;
     const started = Date.now();
     const { graphBaseUrl, credentials } = await this.options.target();
-    const client = new GraphClient(graphBaseUrl, credentials);
-    const snapshot = await readOrg(client, credentials.tenantId, {
-      userFilter: this.options.userFilter,
-      groupFilter: this.options.groupFilter,
-    });
-    const entities = toEntities(snapshot, this.options.id);
-    await this.connection.applyMutation({
-      type: 'full',
-      entities: entities.map(entity => ({
-        entity,
-        locationKey:
-          entity.metadata.annotations?.[ANNOTATION_ORIGIN_LOCATION] ??
-          entity.metadata.annotations?.[ANNOTATION_LOCATION],
-      })),
-    });
-    const users = entities.filter(e => e.kind === 'User').length;
-    const groups = entities.length - users;
-    this.options.logger.info(
-      `Entra org sync ${
-        this.options.id
-      }: ${users} users, ${groups} groups from tenant ${
-        credentials.tenantId
-      } in ${Date.now() - started} ms, ${client.requests} Graph requests`,
+    const { tenantId } = credentials;
+    const client = new GraphClient(
+      graphBaseUrl,
+      credentials,
+      this.options.graph,
     );
-    return { users, groups, requests: client.requests };
+    const source = JSON.stringify({
+      tenantId,
+      graphBaseUrl,
+      users: this.userSelect,
+      groups: this.groupSelect,
+    });
+    const stored = await store.load(id);
+    const resumable = stored?.source === source ? stored : undefined;
+    if (stored && !resumable) {
+      logger.info(
+        `Entra org sync ${id}: the stored state was read from another tenant, Graph URL or property list; reading the whole directory`,
+      );
+    }
+
+    const round = await new DeltaReader(client, {
+      userSelect: this.userSelect,
+      groupSelect: this.groupSelect,
+      logger,
+    }).read(resumable);
+
+    const { entities, names } = renderEntities(round.state, {
+      providerId: id,
+      tenantId,
+      userFilter: this.userFilter,
+      groupFilter: this.groupFilter,
+      previousNames: stored?.names,
+    });
+    const hashes = hashEntities(entities);
+    const locationKey = `msgraph:${id}/${tenantId}`;
+    const deferred = (entity: Entity) => ({ entity, locationKey });
+    let changedEntities: number;
+    if (round.full || !resumable) {
+      await connection.applyMutation({
+        type: 'full',
+        entities: entities.map(deferred),
+      });
+      changedEntities = entities.length;
+    } else {
+      const { added, removed } = diffEntities(
+        resumable.hashes,
+        entities,
+        hashes,
+      );
+      changedEntities = added.length + removed.length;
+      if (changedEntities > 0) {
+        await connection.applyMutation({
+          type: 'delta',
+          added: added.map(deferred),
+          removed: removed.map(entityRef => ({ entityRef, locationKey })),
+        });
+      }
+    }
+    // Stored only now: a round that failed before this line is read again from the old links.
+    await store.save(id, {
+      source,
+      links: round.links,
+      snapshot:
+        round.full || round.changes > 0 || changedEntities > 0
+          ? { state: round.state, names, hashes }
+          : undefined,
+    });
+
+    const summary: EntraOrgRoundSummary = {
+      provider: id,
+      tenantId,
+      kind: round.full ? 'full' : 'delta',
+      users: round.state.users.size,
+      groups: round.state.groups.size,
+      memberships: round.state.membershipCount,
+      changedEntities,
+      graphRequests: client.stats.requests,
+      resourceUnits: client.stats.resourceUnits,
+      throttled: client.stats.throttled,
+      durationMs: Date.now() - started,
+    };
+    logger.info(
+      `Entra org sync ${id}: ${summary.kind} round, ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.changedEntities} entities changed, ${summary.graphRequests} Graph requests, ${summary.resourceUnits} RU, ${summary.throttled} throttled (429), ${summary.durationMs} ms`,
+      { ...summary },
+    );
+    return summary;
   }
 }

@@ -14,22 +14,71 @@ export class GraphRequestError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise(r => setTimeout(r, ms));
+/** Retry and pacing settings; the defaults suit Graph, tests shorten them. */
+export interface GraphClientOptions {
+  /** Retries of a throttled (429) or unavailable (503, 504) request. Default 6. */
+  maxRetries?: number;
+  /** First backoff when there is no `Retry-After`; doubles per attempt, with jitter. Default 500 ms. */
+  backoffBaseMs?: number;
+  /** Longest backoff. Default 30 s. */
+  backoffMaxMs?: number;
+  /** Pause before the next request once Graph says more than 90% of the budget is used. Default 500 ms. */
+  slowdownMs?: number;
+  /** How to wait (tests record the waits instead). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** What a client spent, for the sync's log line. */
+export interface GraphClientStats {
+  /** Requests sent, retries included. */
+  requests: number;
+  /** Sum of the `x-ms-resource-unit` response headers. */
+  resourceUnits: number;
+  /** 429 answers met. */
+  throttled: number;
+}
+
+/** Above this share of the app's resource-unit budget, the client slows down. */
+const SLOWDOWN_ABOVE = 0.9;
+
+const defaultSleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 
 /**
  * A small Microsoft Graph client: client-credentials token (cached), paging through
- * `@odata.nextLink`, and retries on 429/503/504 honouring `Retry-After`.
+ * `@odata.nextLink`, retries on 429/503/504 honouring `Retry-After` (exponential backoff with
+ * jitter without one), and a short pause when `x-ms-throttle-limit-percentage` says the budget
+ * is nearly spent, so a big first round slows down before Graph starts answering 429.
  */
 export class GraphClient {
   private token?: { value: string; expiresAt: number };
-  /** Requests sent, for the sync's log line. */
-  requests = 0;
+  private pauseBeforeNextMs = 0;
+  private readonly maxRetries: number;
+  private readonly backoffBaseMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly slowdownMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  readonly stats: GraphClientStats = {
+    requests: 0,
+    resourceUnits: 0,
+    throttled: 0,
+  };
 
   constructor(
     private readonly baseUrl: string,
     private readonly credentials: GraphCredentials,
-    private readonly maxRetries = 6,
-  ) {}
+    options: GraphClientOptions = {},
+  ) {
+    this.maxRetries = options.maxRetries ?? 6;
+    this.backoffBaseMs = options.backoffBaseMs ?? 500;
+    this.backoffMaxMs = options.backoffMaxMs ?? 30_000;
+    this.slowdownMs = options.slowdownMs ?? 500;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  /** Requests sent, retries included. */
+  get requests(): number {
+    return this.stats.requests;
+  }
 
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expiresAt > Date.now() + 60_000)
@@ -74,16 +123,36 @@ export class GraphClient {
     return this.token.value;
   }
 
+  /** The wait before retry `attempt` (0-based) when Graph gave no usable `Retry-After`. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(
+      this.backoffMaxMs,
+      this.backoffBaseMs * 2 ** attempt,
+    );
+    // Jitter spreads the retries of replicas and workers throttled at the same moment.
+    return Math.round(ceiling * (0.5 + Math.random()));
+  }
+
   /** GET a Graph URL (absolute, or a path below the base URL), retrying throttled requests. */
   async get<T>(pathOrUrl: string): Promise<T> {
     const url = pathOrUrl.startsWith('http')
       ? pathOrUrl
       : `${this.baseUrl}${pathOrUrl}`;
     for (let attempt = 0; ; attempt++) {
-      this.requests += 1;
+      if (this.pauseBeforeNextMs > 0) {
+        const pause = this.pauseBeforeNextMs;
+        this.pauseBeforeNextMs = 0;
+        await this.sleep(pause);
+      }
+      this.stats.requests += 1;
       const res = await fetch(url, {
         headers: { authorization: `Bearer ${await this.accessToken()}` },
       });
+      this.stats.resourceUnits +=
+        Number(res.headers.get('x-ms-resource-unit')) || 0;
+      const used = Number(res.headers.get('x-ms-throttle-limit-percentage'));
+      if (used > SLOWDOWN_ABOVE) this.pauseBeforeNextMs = this.slowdownMs;
+      if (res.status === 429) this.stats.throttled += 1;
       if (res.ok) return (await res.json()) as T;
       const retryable =
         res.status === 429 || res.status === 503 || res.status === 504;
@@ -92,9 +161,11 @@ export class GraphClient {
         const wait =
           Number.isFinite(retryAfter) && retryAfter > 0
             ? retryAfter * 1000
-            : Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random());
+            : this.backoff(attempt);
         await res.body?.cancel();
-        await sleep(wait);
+        // The wait covers any slowdown asked for by the same answer.
+        this.pauseBeforeNextMs = 0;
+        await this.sleep(wait);
         continue;
       }
       let code = String(res.status);

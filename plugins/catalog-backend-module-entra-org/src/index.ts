@@ -5,5 +5,15 @@
  */
 export { catalogModuleEntraOrg as default } from './module';
 export { EntraOrgEntityProvider } from './EntraOrgEntityProvider';
-export { GraphClient } from './GraphClient';
+export type {
+  EntraOrgProviderOptions,
+  EntraOrgRoundSummary,
+} from './EntraOrgEntityProvider';
+export { OrgSyncStore } from './OrgSyncStore';
+export { GraphClient, GraphRequestError } from './GraphClient';
+export type {
+  GraphClientOptions,
+  GraphClientStats,
+  GraphCredentials,
+} from './GraphClient';
 export { readOrg, toEntities } from './readOrg';

@@ -6,6 +6,7 @@ import {
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { entraEmulatorServiceRef } from '@gatehouse/plugin-entra-emulator-node';
 import { EntraOrgEntityProvider } from './EntraOrgEntityProvider';
+import { OrgSyncStore } from './OrgSyncStore';
 
 const DEFAULT_SCHEDULE = {
   frequency: { minutes: 30 },
@@ -21,15 +22,20 @@ export const catalogModuleEntraOrg = createBackendModule({
       deps: {
         catalog: catalogProcessingExtensionPoint,
         config: coreServices.rootConfig,
+        database: coreServices.database,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
         emulator: entraEmulatorServiceRef,
       },
-      async init({ catalog, config, logger, scheduler, emulator }) {
+      async init({ catalog, config, database, logger, scheduler, emulator }) {
         const providersConfig = config.getOptionalConfig(
           'catalog.providers.microsoftGraphOrg',
         );
         const ids = providersConfig?.keys() ?? [];
+        const useEmulator = ids.length === 0 && emulator.isEnabled();
+        if (ids.length === 0 && !useEmulator) return;
+        // Delta links and the directory they describe, shared by replicas through the database.
+        const store = await OrgSyncStore.create(database);
         for (const id of ids) {
           const c = providersConfig!.getConfig(id);
           const authority = (
@@ -52,6 +58,7 @@ export const catalogModuleEntraOrg = createBackendModule({
               userFilter: c.getOptionalString('user.filter'),
               groupFilter: c.getOptionalString('group.filter'),
               logger,
+              store,
               taskRunner: scheduler.createScheduledTaskRunner(
                 c.has('schedule')
                   ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
@@ -62,7 +69,7 @@ export const catalogModuleEntraOrg = createBackendModule({
             }),
           );
         }
-        if (ids.length === 0 && emulator.isEnabled()) {
+        if (useEmulator) {
           logger.info(
             'No catalog.providers.microsoftGraphOrg configured: reading the built-in emulator tenant',
           );
@@ -82,6 +89,7 @@ export const catalogModuleEntraOrg = createBackendModule({
                 };
               },
               logger,
+              store,
               taskRunner: scheduler.createScheduledTaskRunner(DEFAULT_SCHEDULE),
             }),
           );

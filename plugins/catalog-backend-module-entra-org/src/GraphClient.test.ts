@@ -1,0 +1,100 @@
+import {
+  defaultTenantFile,
+  loadTenantFile,
+  RunningEmulator,
+  startEmulator,
+} from '@gatehouse/entra-emulator';
+import { GraphClient, GraphRequestError } from './GraphClient';
+
+const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
+
+describe('GraphClient against the emulator', () => {
+  let running: RunningEmulator;
+  let tenantId: string;
+  let clientSecret: string;
+  let waits: number[];
+
+  beforeAll(async () => {
+    running = await startEmulator({
+      tenants: loadTenantFile(defaultTenantFile),
+      port: 0,
+    });
+    tenantId = [...running.emulator.tenants.keys()][0];
+    clientSecret = running.emulator.addClientSecret(APP_ID).secretText;
+  });
+  afterAll(() => running.close());
+  beforeEach(() => {
+    waits = [];
+    running.emulator.faults.resetCounters();
+  });
+  afterEach(() => {
+    running.emulator.faults.configure({
+      rate429: 0,
+      rate503: 0,
+      routes: null,
+      random: null,
+      budgetOverride: null,
+    });
+  });
+
+  const client = () =>
+    new GraphClient(
+      `${running.url}/v1.0`,
+      { authority: running.url, tenantId, clientId: APP_ID, clientSecret },
+      {
+        maxRetries: 2,
+        slowdownMs: 250,
+        sleep: async ms => {
+          waits.push(ms);
+        },
+      },
+    );
+
+  it('waits out a 429 as long as Retry-After says and counts it', async () => {
+    let calls = 0;
+    running.emulator.faults.configure({
+      rate429: 0.5,
+      retryAfterSeconds: 2,
+      routes: '^GET /organization$',
+      random: () => (calls++ === 0 ? 0 : 0.9),
+    });
+    const c = client();
+    const page = await c.get<{ value: unknown[] }>('/organization');
+    expect(page.value).toHaveLength(1);
+    expect(waits).toEqual([2000]);
+    expect(c.stats).toEqual({ requests: 2, resourceUnits: 1, throttled: 1 });
+    expect(
+      running.emulator.faults.snapshot()['GET /organization'].statuses,
+    ).toEqual({ 429: 1, 200: 1 });
+  });
+
+  it('gives up after its retries with the Graph error', async () => {
+    running.emulator.faults.configure({
+      rate503: 1,
+      retryAfterSeconds: 0,
+      routes: '^GET /organization$',
+    });
+    const c = client();
+    const error = await c.get('/organization').catch(e => e);
+    expect(error).toBeInstanceOf(GraphRequestError);
+    expect(error).toMatchObject({ status: 503, code: 'ServiceUnavailable' });
+    expect(c.stats.requests).toBe(3);
+    expect(waits).toHaveLength(2);
+  });
+
+  it('sums resource units and slows down once more than 90% of the budget is used', async () => {
+    // 20 RU per 10 s: each /users request (2 RU) takes 10% of it.
+    running.emulator.faults.configure({ budgetOverride: 20 });
+    const c = client();
+    for (let i = 0; i < 9; i++) await c.get('/users');
+    // 90% used: Graph says so (past 80%), but there is no need to slow down yet.
+    expect(waits).toEqual([]);
+    await c.get('/users'); // 100%
+    expect(waits).toEqual([]);
+    await c.get('/users').catch(() => undefined);
+    // The pause came before the 11th request, which Graph then throttled.
+    expect(waits[0]).toBe(250);
+    expect(c.stats.resourceUnits).toBe(20);
+    expect(c.stats.throttled).toBeGreaterThan(0);
+  });
+});

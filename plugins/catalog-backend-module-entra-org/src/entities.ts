@@ -1,0 +1,213 @@
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+  GroupEntity,
+  UserEntity,
+} from '@backstage/catalog-model';
+import { matchesFilter, ODataFilter } from './filter';
+import { GraphGroup, GraphUser, OrgState } from './OrgState';
+
+export const USER_ID_ANNOTATION = 'graph.microsoft.com/user-id';
+export const GROUP_ID_ANNOTATION = 'graph.microsoft.com/group-id';
+export const TENANT_ID_ANNOTATION = 'graph.microsoft.com/tenant-id';
+export const EMAIL_ANNOTATION = 'microsoft.com/email';
+
+/** The user properties entities are made from (a `user.filter` may need more). */
+export const USER_PROPERTIES = [
+  'id',
+  'displayName',
+  'userPrincipalName',
+  'mail',
+  'mailNickname',
+  'accountEnabled',
+  'jobTitle',
+];
+/** The group properties entities are made from (a `group.filter` may need more). */
+export const GROUP_PROPERTIES = [
+  'id',
+  'displayName',
+  'description',
+  'mail',
+  'mailNickname',
+  'securityEnabled',
+  'groupTypes',
+];
+
+/** What entities are made of besides the directory. */
+export interface RenderOptions {
+  providerId: string;
+  tenantId: string;
+  userFilter?: ODataFilter;
+  groupFilter?: ODataFilter;
+  /**
+   * The names the last round gave, object id to entity name. An object keeps its name while
+   * its Graph name says the same, so a newcomer with a colliding name never renames anyone.
+   */
+  previousNames?: Record<string, string>;
+}
+
+/** The entities, and the names they were given (for the next round's `previousNames`). */
+export interface RenderedOrg {
+  entities: Array<UserEntity | GroupEntity>;
+  names: Record<string, string>;
+}
+
+/** The sanitised form of a Graph name, before any `-2` that makes it unique. */
+function baseName(raw: string): string {
+  const base = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '_')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '')
+    .slice(0, 58);
+  return base || 'unnamed';
+}
+
+/** A valid, unique entity name from a Graph name (`[a-z0-9._-]`, at most 63 characters). */
+export function entityName(raw: string, taken: Set<string>): string {
+  const base = baseName(raw);
+  let name = base;
+  for (let i = 2; taken.has(name); i++) name = `${base}-${i}`;
+  taken.add(name);
+  return name;
+}
+
+/** Whether `name` is `base` or `base-N`, i.e. still fits an object whose base name is `base`. */
+function fits(name: string, base: string): boolean {
+  if (name === base) return true;
+  const suffix = name.startsWith(`${base}-`) ? name.slice(base.length + 1) : '';
+  return /^[1-9]\d*$/.test(suffix) && Number(suffix) >= 2;
+}
+
+/**
+ * Names for objects in id order. Without previous names this is first come, first served by
+ * object id; with them, every object whose name still fits keeps it and the rest are named
+ * after, so names are stable from round to round.
+ */
+function assignNames(
+  items: Array<{ id: string; raw: string }>,
+  previous: Record<string, string> = {},
+): Map<string, string> {
+  const taken = new Set<string>();
+  const names = new Map<string, string>();
+  for (const { id, raw } of items) {
+    const prev = previous[id];
+    if (prev && !taken.has(prev) && fits(prev, baseName(raw))) {
+      taken.add(prev);
+      names.set(id, prev);
+    }
+  }
+  for (const { id, raw } of items)
+    if (!names.has(id)) names.set(id, entityName(raw, taken));
+  return names;
+}
+
+const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+
+/**
+ * User and Group entities from the directory: users the filter keeps (disabled users never),
+ * groups the filter keeps, members and nesting between those.
+ */
+export function renderEntities(
+  state: OrgState,
+  options: RenderOptions,
+): RenderedOrg {
+  const { userFilter, groupFilter } = options;
+  const location = `msgraph:${options.providerId}/${options.tenantId}`;
+  const annotationsBase = {
+    [ANNOTATION_LOCATION]: location,
+    [ANNOTATION_ORIGIN_LOCATION]: location,
+    [TENANT_ID_ANNOTATION]: options.tenantId,
+  };
+  const users: GraphUser[] = [...state.users.values()]
+    .filter(u => u.accountEnabled !== false)
+    .filter(u => !userFilter || matchesFilter(userFilter, u))
+    .sort(byId);
+  const groups: GraphGroup[] = [...state.groups.values()]
+    .filter(g => !groupFilter || matchesFilter(groupFilter, g))
+    .sort(byId);
+  const userName = assignNames(
+    users.map(u => ({
+      id: u.id,
+      raw: u.mailNickname || (u.userPrincipalName ?? '').split('@')[0],
+    })),
+    options.previousNames,
+  );
+  const groupName = assignNames(
+    groups.map(g => ({
+      id: g.id,
+      raw: g.mailNickname || g.displayName || g.id,
+    })),
+    options.previousNames,
+  );
+
+  const parents = new Map<string, string[]>();
+  const userGroups = new Map<string, string[]>();
+  const add = (m: Map<string, string[]>, key: string, value: string) => {
+    const list = m.get(key);
+    if (list) list.push(value);
+    else m.set(key, [value]);
+  };
+  for (const [gid, ids] of state.members) {
+    if (!groupName.has(gid)) continue;
+    for (const id of ids) {
+      if (groupName.has(id)) add(parents, id, gid);
+      if (userName.has(id)) add(userGroups, id, gid);
+    }
+  }
+  const membersOf = (gid: string) => [...(state.members.get(gid) ?? [])];
+
+  const userEntities: UserEntity[] = users.map(u => ({
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: {
+      name: userName.get(u.id)!,
+      annotations: {
+        ...annotationsBase,
+        [USER_ID_ANNOTATION]: u.id,
+        ...(u.mail ? { [EMAIL_ANNOTATION]: u.mail } : {}),
+      },
+      ...(u.jobTitle ? { description: u.jobTitle } : {}),
+    },
+    spec: {
+      profile: {
+        displayName: u.displayName,
+        ...(u.mail ? { email: u.mail } : {}),
+      },
+      memberOf: (userGroups.get(u.id) ?? []).map(g => groupName.get(g)!).sort(),
+    },
+  }));
+  const groupEntities: GroupEntity[] = groups.map(g => {
+    const parent = (parents.get(g.id) ?? [])
+      .map(id => groupName.get(id)!)
+      .sort()[0];
+    return {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Group',
+      metadata: {
+        name: groupName.get(g.id)!,
+        ...(g.description ? { description: g.description } : {}),
+        annotations: { ...annotationsBase, [GROUP_ID_ANNOTATION]: g.id },
+      },
+      spec: {
+        type: g.groupTypes?.includes('Unified') ? 'microsoft365' : 'team',
+        profile: {
+          displayName: g.displayName,
+          ...(g.mail ? { email: g.mail } : {}),
+        },
+        ...(parent ? { parent } : {}),
+        children: membersOf(g.id)
+          .filter(id => groupName.has(id))
+          .map(id => groupName.get(id)!)
+          .sort(),
+        members: membersOf(g.id)
+          .filter(id => userName.has(id))
+          .map(id => userName.get(id)!)
+          .sort(),
+      },
+    };
+  });
+  return {
+    entities: [...userEntities, ...groupEntities],
+    names: Object.fromEntries([...userName, ...groupName]),
+  };
+}
