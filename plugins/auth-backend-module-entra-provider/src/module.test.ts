@@ -211,6 +211,32 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     expect(response.error.message).toMatch(/Correlation ID: [0-9a-f-]{36}/);
   });
 
+  it('issues nothing when the callback has no state', async () => {
+    const { cookies, authorizeUrl, html } = await startSignIn();
+    const picked = await pickUser(authorizeUrl, html, 'Alex Wilber');
+    const callback = new URL(picked.headers.get('location')!);
+    callback.searchParams.delete('state');
+    const done = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
+    expect(await done.text()).not.toContain('backstageIdentity');
+    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+  });
+
+  it("refuses a code from one sign-in with another sign-in's state (wrong code_verifier)", async () => {
+    // Sign-in A gets a code; the attacker replays it inside sign-in B (B's state and cookie).
+    const a = await startSignIn();
+    const codeOfA = new URL((await pickUser(a.authorizeUrl, a.html, 'Alex Wilber')).headers.get('location')!)
+      .searchParams.get('code')!;
+    const b = await startSignIn();
+    const callback = new URL(`${base}/api/auth/microsoft/handler/frame`);
+    callback.searchParams.set('code', codeOfA);
+    callback.searchParams.set('state', b.authorizeUrl.searchParams.get('state')!);
+    const done = await fetch(callback, { headers: { cookie: b.cookies.join('; ') } });
+    const response = authResponse(await done.text());
+    expect(response.response).toBeUndefined();
+    expect(response.error.message).toContain('AADSTS501481');
+    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+  });
+
   it('refuses a disabled account before any code is issued', async () => {
     const { cookies, authorizeUrl, html } = await startSignIn();
     const picked = await pickUser(authorizeUrl, html, 'Debra Berger');
