@@ -62,13 +62,19 @@ export function resolveCloud(authority: string = 'public'): {
   authority: string;
   graphResource: string;
 } {
-  const host = (AUTHORITIES[authority.toLowerCase()] ?? authority).replace(/\/+$/, '');
+  const host = (AUTHORITIES[authority.toLowerCase()] ?? authority).replace(
+    /\/+$/,
+    '',
+  );
   if (!/^https?:\/\//.test(host)) {
     throw new Error(
       `auth.providers.microsoft.authority must be public, usgovernment, china or a URL, got ${authority}`,
     );
   }
-  return { authority: host, graphResource: GRAPH_BY_AUTHORITY[host] ?? 'https://graph.microsoft.com' };
+  return {
+    authority: host,
+    graphResource: GRAPH_BY_AUTHORITY[host] ?? 'https://graph.microsoft.com',
+  };
 }
 
 const DEFAULT_SCOPES = [

@@ -9,6 +9,7 @@ import {
 } from '@gatehouse/entra-emulator';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import authModuleEntraProvider from './index';
+import { signInThroughEmulator } from './__testUtils__/signIn';
 
 const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
 
@@ -58,35 +59,11 @@ async function signIn(
     ],
   });
   try {
-    const base = `http://localhost:${backend.server.port()}`;
-    const start = await fetch(
-      `${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20email%20offline_access%20User.Read`,
-      { redirect: 'manual' },
-    );
-    if (start.status !== 302)
-      return { startStatus: start.status, startBody: await start.text() };
-    const cookies = start.headers
-      .getSetCookie()
-      .filter(c => !/Max-Age=0/i.test(c))
-      .map(c => c.split(';')[0]);
-    const html = await (await fetch(start.headers.get('location')!)).text();
-    const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
-    const picked = await fetch(
-      `${running.url}/${tenant.id}/oauth2/v2.0/authorize/select`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ txn, user: lee.id }),
-        redirect: 'manual',
-      },
-    );
-    const done = await fetch(picked.headers.get('location')!, {
-      headers: { cookie: cookies.join('; ') },
+    const result = await signInThroughEmulator({
+      backendBaseUrl: `http://localhost:${backend.server.port()}`,
+      userId: lee.id,
     });
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
-      await done.text(),
-    )![1];
-    return JSON.parse(decodeURIComponent(encoded));
+    return 'response' in result ? result.response : result;
   } finally {
     await backend.stop();
   }

@@ -8,6 +8,7 @@ import {
   startEmulator,
 } from '@gatehouse/entra-emulator';
 import authModuleEntraProvider from './index';
+import { signInThroughEmulator } from './__testUtils__/signIn';
 
 const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
 
@@ -37,13 +38,19 @@ const entities = [
 describe.each([
   ['emailMatchingUserEntityProfileEmail', {}],
   ['emailMatchingUserEntityAnnotation', {}],
-  ['emailLocalPartMatchingUserEntityName', { allowedDomains: ['contoso.example', 'fabrikam.example'] }],
+  [
+    'emailLocalPartMatchingUserEntityName',
+    { allowedDomains: ['contoso.example', 'fabrikam.example'] },
+  ],
 ])('the %s resolver', (resolver, options) => {
   let running: RunningEmulator;
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
 
   beforeAll(async () => {
-    running = await startEmulator({ tenants: loadTenantFile(defaultTenantFile), port: 0 });
+    running = await startEmulator({
+      tenants: loadTenantFile(defaultTenantFile),
+      port: 0,
+    });
     const tenant = [...running.emulator.tenants.values()][0];
     backend = await startTestBackend({
       features: [
@@ -70,7 +77,8 @@ describe.each([
                 microsoft: {
                   development: {
                     clientId: APP_ID,
-                    clientSecret: running.emulator.addClientSecret(APP_ID).secretText,
+                    clientSecret:
+                      running.emulator.addClientSecret(APP_ID).secretText,
                     tenantId: tenant.id,
                     authority: running.url,
                     signIn: { resolvers: [{ resolver, ...options }] },
@@ -91,37 +99,23 @@ describe.each([
 
   async function signInAs(upn: string) {
     const tenant = [...running.emulator.tenants.values()][0];
-    const base = `http://localhost:${backend.server.port()}`;
-    const start = await fetch(
-      `${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20email%20offline_access%20User.Read`,
-      { redirect: 'manual' },
-    );
-    const cookies = start.headers
-      .getSetCookie()
-      .filter(c => !/Max-Age=0/i.test(c))
-      .map(c => c.split(';')[0]);
-    const html = await (await fetch(start.headers.get('location')!)).text();
-    const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
-    const picked = await fetch(`${running.url}/${tenant.id}/oauth2/v2.0/authorize/select`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ txn, user: tenant.getUser(upn)!.id }),
-      redirect: 'manual',
+    const result = await signInThroughEmulator({
+      backendBaseUrl: `http://localhost:${backend.server.port()}`,
+      userId: tenant.getUser(upn)!.id,
     });
-    const done = await fetch(picked.headers.get('location')!, {
-      headers: { cookie: cookies.join('; ') },
-    });
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(await done.text())![1];
-    return {
-      response: JSON.parse(decodeURIComponent(encoded)),
-      refreshCookie: done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token=')),
-    };
+    if (!('response' in result))
+      throw new Error(`start failed: ${result.startBody}`);
+    return result;
   }
 
   it('signs in a member whose email the tenant verified', async () => {
-    const { response, refreshCookie } = await signInAs('lee.gu@contoso.example');
+    const { response, refreshCookie } = await signInAs(
+      'lee.gu@contoso.example',
+    );
     expect(response.error).toBeUndefined();
-    expect(response.response.backstageIdentity.identity.userEntityRef).toBe('user:default/lee.gu');
+    expect(response.response.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/lee.gu',
+    );
     expect(refreshCookie).toBe(true);
   });
 
@@ -130,7 +124,9 @@ describe.each([
       'casey.jordan_fabrikam.example#EXT#@contoso.onmicrosoft.example',
     );
     expect(response.response).toBeUndefined();
-    expect(response.error.message).toMatch(/casey\.jordan@fabrikam\.example is not verified by the tenant/);
+    expect(response.error.message).toMatch(
+      /casey\.jordan@fabrikam\.example is not verified by the tenant/,
+    );
     expect(refreshCookie).toBe(false);
   });
 });

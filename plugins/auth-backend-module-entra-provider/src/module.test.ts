@@ -8,6 +8,7 @@ import catalogPlugin from '@backstage/plugin-catalog-backend';
 import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
 import { decodeJwt } from 'jose';
 import authModuleEntraProvider from './index';
+import { authResponse, keptCookies } from './__testUtils__/signIn';
 
 /**
  * The whole sign-in as the portal runs it: the real auth and catalog plugins, our modules, the
@@ -83,11 +84,7 @@ describe('Entra ID sign-in through the built-in emulator', () => {
       { redirect: 'manual' },
     );
     expect(start.status).toBe(302);
-    // The cookies a browser keeps (Backstage first clears an old nonce cookie).
-    const cookies = start.headers
-      .getSetCookie()
-      .filter(c => !/Max-Age=0/i.test(c))
-      .map(c => c.split(';')[0]);
+    const cookies = keptCookies(start);
     const authorizeUrl = new URL(start.headers.get('location')!);
     expect(authorizeUrl.pathname).toMatch(/\/oauth2\/v2\.0\/authorize$/);
     expect(authorizeUrl.searchParams.get('code_challenge_method')).toBe('S256');
@@ -95,14 +92,6 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     const page = await fetch(authorizeUrl);
     const html = await page.text();
     return { cookies, authorizeUrl, html };
-  }
-
-  /** The message the callback page posts to the app window. */
-  function authResponse(html: string): any {
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
-      html,
-    )?.[1];
-    return encoded ? JSON.parse(decodeURIComponent(encoded)) : undefined;
   }
 
   async function pickUser(
@@ -216,25 +205,43 @@ describe('Entra ID sign-in through the built-in emulator', () => {
     const picked = await pickUser(authorizeUrl, html, 'Alex Wilber');
     const callback = new URL(picked.headers.get('location')!);
     callback.searchParams.delete('state');
-    const done = await fetch(callback, { headers: { cookie: cookies.join('; ') } });
+    const done = await fetch(callback, {
+      headers: { cookie: cookies.join('; ') },
+    });
     expect(await done.text()).not.toContain('backstageIdentity');
-    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+    expect(
+      done.headers
+        .getSetCookie()
+        .some(c => c.startsWith('microsoft-refresh-token=')),
+    ).toBe(false);
   });
 
   it("refuses a code from one sign-in with another sign-in's state (wrong code_verifier)", async () => {
     // Sign-in A gets a code; the attacker replays it inside sign-in B (B's state and cookie).
     const a = await startSignIn();
-    const codeOfA = new URL((await pickUser(a.authorizeUrl, a.html, 'Alex Wilber')).headers.get('location')!)
-      .searchParams.get('code')!;
+    const codeOfA = new URL(
+      (await pickUser(a.authorizeUrl, a.html, 'Alex Wilber')).headers.get(
+        'location',
+      )!,
+    ).searchParams.get('code')!;
     const b = await startSignIn();
     const callback = new URL(`${base}/api/auth/microsoft/handler/frame`);
     callback.searchParams.set('code', codeOfA);
-    callback.searchParams.set('state', b.authorizeUrl.searchParams.get('state')!);
-    const done = await fetch(callback, { headers: { cookie: b.cookies.join('; ') } });
+    callback.searchParams.set(
+      'state',
+      b.authorizeUrl.searchParams.get('state')!,
+    );
+    const done = await fetch(callback, {
+      headers: { cookie: b.cookies.join('; ') },
+    });
     const response = authResponse(await done.text());
     expect(response.response).toBeUndefined();
     expect(response.error.message).toContain('AADSTS501481');
-    expect(done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token='))).toBe(false);
+    expect(
+      done.headers
+        .getSetCookie()
+        .some(c => c.startsWith('microsoft-refresh-token=')),
+    ).toBe(false);
   });
 
   it('refuses a disabled account before any code is issued', async () => {

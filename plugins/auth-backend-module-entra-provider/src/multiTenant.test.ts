@@ -1,8 +1,13 @@
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import authPlugin from '@backstage/plugin-auth-backend';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
-import { parseTenants, RunningEmulator, startEmulator } from '@gatehouse/entra-emulator';
+import {
+  parseTenants,
+  RunningEmulator,
+  startEmulator,
+} from '@gatehouse/entra-emulator';
 import authModuleEntraProvider from './index';
+import { signInThroughEmulator } from './__testUtils__/signIn';
 
 const CONTOSO = '5f0c3a2e-8d4b-4f6a-9c1e-2b7d8e9f0a11';
 const FABRIKAM = '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -40,7 +45,9 @@ describe('allowedTenants for a multi-tenant app', () => {
       metadata: {
         name: upn.split('@')[0],
         annotations: {
-          'graph.microsoft.com/user-id': running.emulator.tenants.get(tid)!.getUser(upn)!.id,
+          'graph.microsoft.com/user-id': running.emulator.tenants
+            .get(tid)!
+            .getUser(upn)!.id,
           'graph.microsoft.com/tenant-id': tid,
         },
       },
@@ -51,7 +58,10 @@ describe('allowedTenants for a multi-tenant app', () => {
         authPlugin,
         authModuleEntraProvider,
         catalogServiceMock.factory({
-          entities: [user(CONTOSO, 'ada@contoso.example'), user(FABRIKAM, 'bo@fabrikam.example')],
+          entities: [
+            user(CONTOSO, 'ada@contoso.example'),
+            user(FABRIKAM, 'bo@fabrikam.example'),
+          ],
         }),
         mockServices.rootConfig.factory({
           data: {
@@ -63,7 +73,8 @@ describe('allowedTenants for a multi-tenant app', () => {
                 microsoft: {
                   development: {
                     clientId: APP_ID,
-                    clientSecret: running.emulator.addClientSecret(APP_ID).secretText,
+                    clientSecret:
+                      running.emulator.addClientSecret(APP_ID).secretText,
                     tenantId: 'organizations',
                     allowedTenants: [CONTOSO],
                     authority: running.url,
@@ -83,42 +94,36 @@ describe('allowedTenants for a multi-tenant app', () => {
   });
 
   async function signInAs(tid: string, upn: string) {
-    const base = `http://localhost:${backend.server.port()}`;
-    const start = await fetch(`${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20offline_access`, {
-      redirect: 'manual',
+    const result = await signInThroughEmulator({
+      backendBaseUrl: `http://localhost:${backend.server.port()}`,
+      userId: running.emulator.tenants.get(tid)!.getUser(upn)!.id,
+      scope: 'openid profile offline_access',
     });
-    const authorize = new URL(start.headers.get('location')!);
-    expect(authorize.pathname).toBe('/organizations/oauth2/v2.0/authorize');
-    const cookies = start.headers
-      .getSetCookie()
-      .filter(c => !/Max-Age=0/i.test(c))
-      .map(c => c.split(';')[0]);
-    const html = await (await fetch(authorize)).text();
-    const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
-    const picked = await fetch(`${running.url}/organizations/oauth2/v2.0/authorize/select`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ txn, user: running.emulator.tenants.get(tid)!.getUser(upn)!.id }),
-      redirect: 'manual',
-    });
-    const done = await fetch(picked.headers.get('location')!, { headers: { cookie: cookies.join('; ') } });
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(await done.text())![1];
-    return {
-      response: JSON.parse(decodeURIComponent(encoded)),
-      refreshCookie: done.headers.getSetCookie().some(c => c.startsWith('microsoft-refresh-token=')),
-    };
+    if (!('response' in result))
+      throw new Error(`start failed: ${result.startBody}`);
+    expect(result.authorizeUrl.pathname).toBe(
+      '/organizations/oauth2/v2.0/authorize',
+    );
+    return result;
   }
 
   it('signs in a user of an allowed tenant', async () => {
     const { response } = await signInAs(CONTOSO, 'ada@contoso.example');
     expect(response.error).toBeUndefined();
-    expect(response.response.backstageIdentity.identity.userEntityRef).toBe('user:default/ada');
+    expect(response.response.backstageIdentity.identity.userEntityRef).toBe(
+      'user:default/ada',
+    );
   });
 
   it('refuses a user of another tenant, issuing nothing', async () => {
-    const { response, refreshCookie } = await signInAs(FABRIKAM, 'bo@fabrikam.example');
+    const { response, refreshCookie } = await signInAs(
+      FABRIKAM,
+      'bo@fabrikam.example',
+    );
     expect(response.response).toBeUndefined();
-    expect(response.error.message).toContain(`Tenant ${FABRIKAM} is not in allowedTenants`);
+    expect(response.error.message).toContain(
+      `Tenant ${FABRIKAM} is not in allowedTenants`,
+    );
     expect(refreshCookie).toBe(false);
   });
 });

@@ -9,7 +9,9 @@ import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org'
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseTenants } from '@gatehouse/entra-emulator';
 import authModuleEntraProvider from './index';
+import { signInThroughEmulator } from './__testUtils__/signIn';
 
 const GROUPS = 300;
 
@@ -38,6 +40,11 @@ ${groups.join('\n')}
         groupMembershipClaims: SecurityGroup
         graphApplicationPermissions: [User.Read.All, GroupMember.Read.All]
 `;
+}
+
+/** The tenant as the emulator loads it, for the object ids it derives. */
+function loadTenantFileFromYaml() {
+  return parseTenants(tenantYaml())[0];
 }
 
 describe('a person in 300 nested groups', () => {
@@ -102,35 +109,15 @@ describe('a person in 300 nested groups', () => {
   });
 
   it('signs in owning what every one of those groups owns', async () => {
-    const base = `http://localhost:${backend.server.port()}`;
-    const start = await fetch(
-      `${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20offline_access`,
-      {
-        redirect: 'manual',
-      },
-    );
-    const cookies = start.headers
-      .getSetCookie()
-      .filter(c => !/Max-Age=0/i.test(c))
-      .map(c => c.split(';')[0]);
-    const authorize = new URL(start.headers.get('location')!);
-    const html = await (await fetch(authorize)).text();
-    const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
-    const action = /<form method="post" action="([^"]+)"/.exec(html)![1];
-    const userId = /value="([0-9a-f-]{36})"[^>]*>Deep Member/.exec(html)![1];
-    const picked = await fetch(action, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ txn, user: userId }),
-      redirect: 'manual',
+    const tenant = loadTenantFileFromYaml();
+    const result = await signInThroughEmulator({
+      backendBaseUrl: `http://localhost:${backend.server.port()}`,
+      userId: tenant.users[0].id,
+      scope: 'openid profile offline_access',
     });
-    const done = await fetch(picked.headers.get('location')!, {
-      headers: { cookie: cookies.join('; ') },
-    });
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
-      await done.text(),
-    )![1];
-    const response = JSON.parse(decodeURIComponent(encoded));
+    if (!('response' in result))
+      throw new Error(`start failed: ${result.startBody}`);
+    const { response } = result;
     expect(response.error).toBeUndefined();
     const refs: string[] =
       response.response.backstageIdentity.identity.ownershipEntityRefs;

@@ -8,6 +8,7 @@ import {
   startEmulator,
 } from '@gatehouse/entra-emulator';
 import authModuleEntraProvider from './index';
+import { signInThroughEmulator } from './__testUtils__/signIn';
 
 /**
  * The configuration of the Entra ID tutorial our users start from (seed 000): clientId,
@@ -85,41 +86,18 @@ describe('the tutorial configuration keys', () => {
   });
 
   it('signs in the hand-written catalog user by object id', async () => {
-    const base = `http://localhost:${backend.server.port()}`;
-    const start = await fetch(
-      `${base}/api/auth/microsoft/start?env=development&scope=openid%20profile%20email%20offline_access%20User.Read`,
-      { redirect: 'manual' },
-    );
-    const authorize = new URL(start.headers.get('location')!);
-    expect(authorize.origin).toBe(running.url);
-    expect(authorize.searchParams.get('domain_hint')).toBe(
-      [...running.emulator.tenants.keys()][0],
-    );
-    const cookies = start.headers
-      .getSetCookie()
-      .filter(c => !/Max-Age=0/i.test(c))
-      .map(c => c.split(';')[0]);
-    const html = await (await fetch(authorize)).text();
-    const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
-    const userId = /value="([0-9a-f-]{36})"[^>]*>Lee Gu/.exec(html)![1];
-    const picked = await fetch(
-      `${running.url}/${
-        [...running.emulator.tenants.keys()][0]
-      }/oauth2/v2.0/authorize/select`,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ txn, user: userId }),
-        redirect: 'manual',
-      },
-    );
-    const done = await fetch(picked.headers.get('location')!, {
-      headers: { cookie: cookies.join('; ') },
+    const tenantId = [...running.emulator.tenants.keys()][0];
+    const result = await signInThroughEmulator({
+      backendBaseUrl: `http://localhost:${backend.server.port()}`,
+      userId: running.emulator.tenants
+        .get(tenantId)!
+        .getUser('lee.gu@contoso.example')!.id,
     });
-    const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
-      await done.text(),
-    )![1];
-    const response = JSON.parse(decodeURIComponent(encoded));
+    if (!('response' in result))
+      throw new Error(`start failed: ${result.startBody}`);
+    const { authorizeUrl: authorize, response } = result;
+    expect(authorize.origin).toBe(running.url);
+    expect(authorize.searchParams.get('domain_hint')).toBe(tenantId);
     expect(response.error).toBeUndefined();
     expect(response.response.backstageIdentity.identity.userEntityRef).toBe(
       'user:default/johndoe',

@@ -1,0 +1,69 @@
+/** What the callback page posts to the portal window: the sign-in result or the error. */
+export function authResponse(html: string): any {
+  const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
+    html,
+  )?.[1];
+  return encoded ? JSON.parse(decodeURIComponent(encoded)) : undefined;
+}
+
+/** The cookies a browser keeps from a response (Backstage first clears an old nonce cookie). */
+export function keptCookies(res: Response): string[] {
+  return res.headers
+    .getSetCookie()
+    .filter(c => !/Max-Age=0/i.test(c))
+    .map(c => c.split(';')[0]);
+}
+
+/**
+ * A whole sign-in as a browser makes it: the backend's start URL, the emulator's account page,
+ * picking `userId` there, and the callback with the cookies the backend set.
+ */
+export type SignInOutcome =
+  | { startStatus: number; startBody: string }
+  | { authorizeUrl: URL; response: any; refreshCookie: boolean };
+
+export async function signInThroughEmulator(options: {
+  backendBaseUrl: string;
+  userId: string;
+  scope?: string;
+}): Promise<SignInOutcome> {
+  const scope =
+    options.scope ?? 'openid profile email offline_access User.Read';
+  const start = await fetch(
+    `${
+      options.backendBaseUrl
+    }/api/auth/microsoft/start?env=development&scope=${encodeURIComponent(
+      scope,
+    )}`,
+    { redirect: 'manual' },
+  );
+  if (start.status !== 302) {
+    return {
+      startStatus: start.status,
+      startBody: await start.text(),
+    } as const;
+  }
+  const cookies = keptCookies(start);
+  const authorizeUrl = new URL(start.headers.get('location')!);
+  const html = await (await fetch(authorizeUrl)).text();
+  const txn = /name="txn" value="([^"]+)"/.exec(html)![1];
+  const action = /<form method="post" action="([^"]+)"/
+    .exec(html)![1]
+    .replace(/&amp;/g, '&');
+  const picked = await fetch(action, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ txn, user: options.userId }),
+    redirect: 'manual',
+  });
+  const done = await fetch(picked.headers.get('location')!, {
+    headers: { cookie: cookies.join('; ') },
+  });
+  return {
+    authorizeUrl,
+    response: authResponse(await done.text()),
+    refreshCookie: done.headers
+      .getSetCookie()
+      .some(c => c.startsWith('microsoft-refresh-token=')),
+  };
+}
