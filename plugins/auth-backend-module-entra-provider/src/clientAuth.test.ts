@@ -1,6 +1,3 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import {
   defaultTenantFile,
   loadTenantFile,
@@ -8,8 +5,11 @@ import {
   startEmulator,
 } from '@gatehouse/entra-emulator';
 import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
-import authModuleEntraProvider from './index';
-import { signInThroughEmulator } from './__testUtils__/signIn';
+import {
+  catalogUser,
+  signInThroughEmulator,
+  startAuthBackend,
+} from './__testUtils__/signIn';
 
 const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
 
@@ -20,43 +20,16 @@ async function signIn(
 ) {
   const tenant = [...running.emulator.tenants.values()][0];
   const lee = tenant.getUser('lee.gu@contoso.example')!;
-  const backend = await startTestBackend({
-    features: [
-      authPlugin,
-      authModuleEntraProvider,
-      catalogServiceMock.factory({
-        entities: [
-          {
-            apiVersion: 'backstage.io/v1alpha1',
-            kind: 'User',
-            metadata: {
-              name: 'lee.gu',
-              annotations: { 'graph.microsoft.com/user-id': lee.id },
-            },
-            spec: { memberOf: [] },
-          },
-        ],
-      }),
-      mockServices.rootConfig.factory({
-        data: {
-          app: { baseUrl: 'http://localhost:3000' },
-          gatehouse: { emulator: { enabled: false } },
-          auth: {
-            environment: 'development',
-            providers: {
-              microsoft: {
-                development: {
-                  clientId: APP_ID,
-                  tenantId: tenant.id,
-                  authority: running.url,
-                  ...clientAuth,
-                },
-              },
-            },
-          },
-        },
-      }),
+  const backend = await startAuthBackend({
+    entities: [
+      catalogUser('lee.gu', { 'graph.microsoft.com/user-id': lee.id }),
     ],
+    microsoft: {
+      clientId: APP_ID,
+      tenantId: tenant.id,
+      authority: running.url,
+      ...clientAuth,
+    },
   });
   try {
     const result = await signInThroughEmulator({

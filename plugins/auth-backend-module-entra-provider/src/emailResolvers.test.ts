@@ -1,14 +1,15 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import {
   defaultTenantFile,
   loadTenantFile,
   RunningEmulator,
   startEmulator,
 } from '@gatehouse/entra-emulator';
-import authModuleEntraProvider from './index';
-import { signInThroughEmulator } from './__testUtils__/signIn';
+import {
+  catalogUser,
+  signInThroughEmulator,
+  startAuthBackend,
+} from './__testUtils__/signIn';
 
 const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
 
@@ -52,43 +53,15 @@ describe.each([
       port: 0,
     });
     const tenant = [...running.emulator.tenants.values()][0];
-    backend = await startTestBackend({
-      features: [
-        authPlugin,
-        authModuleEntraProvider,
-        catalogServiceMock.factory({
-          entities: [
-            ...entities,
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'User',
-              metadata: { name: 'casey.jordan' },
-              spec: { memberOf: [] },
-            },
-          ],
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            gatehouse: { emulator: { enabled: false } },
-            auth: {
-              environment: 'development',
-              providers: {
-                microsoft: {
-                  development: {
-                    clientId: APP_ID,
-                    clientSecret:
-                      running.emulator.addClientSecret(APP_ID).secretText,
-                    tenantId: tenant.id,
-                    authority: running.url,
-                    signIn: { resolvers: [{ resolver, ...options }] },
-                  },
-                },
-              },
-            },
-          },
-        }),
-      ],
+    backend = await startAuthBackend({
+      entities: [...entities, catalogUser('casey.jordan')],
+      microsoft: {
+        clientId: APP_ID,
+        clientSecret: running.emulator.addClientSecret(APP_ID).secretText,
+        tenantId: tenant.id,
+        authority: running.url,
+        signIn: { resolvers: [{ resolver, ...options }] },
+      },
     });
   });
 

@@ -1,10 +1,8 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import { exportJWK, generateKeyPair, JWTPayload, KeyLike, SignJWT } from 'jose';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
-import authModuleEntraProvider from './index';
+import { catalogUser, startAuthBackend } from './__testUtils__/signIn';
 
 const TID = '5f0c3a2e-8d4b-4f6a-9c1e-2b7d8e9f0a11';
 const OTHER_TID = '11111111-2222-4333-8444-555555555555';
@@ -65,43 +63,14 @@ describe('ID tokens from a hostile identity provider', () => {
     await new Promise<void>(r => idp.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
 
-    backend = await startTestBackend({
-      features: [
-        authPlugin,
-        authModuleEntraProvider,
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'User',
-              metadata: {
-                name: 'victim',
-                annotations: { 'graph.microsoft.com/user-id': OID },
-              },
-              spec: { memberOf: [] },
-            },
-          ],
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            gatehouse: { emulator: { enabled: false } },
-            auth: {
-              environment: 'development',
-              providers: {
-                microsoft: {
-                  development: {
-                    clientId: CLIENT,
-                    clientSecret: 'test-only',
-                    tenantId: TID,
-                    authority: base,
-                  },
-                },
-              },
-            },
-          },
-        }),
-      ],
+    backend = await startAuthBackend({
+      entities: [catalogUser('victim', { 'graph.microsoft.com/user-id': OID })],
+      microsoft: {
+        clientId: CLIENT,
+        clientSecret: 'test-only',
+        tenantId: TID,
+        authority: base,
+      },
     });
   });
 

@@ -1,13 +1,14 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import {
   parseTenants,
   RunningEmulator,
   startEmulator,
 } from '@gatehouse/entra-emulator';
-import authModuleEntraProvider from './index';
-import { signInThroughEmulator } from './__testUtils__/signIn';
+import {
+  catalogUser,
+  signInThroughEmulator,
+  startAuthBackend,
+} from './__testUtils__/signIn';
 
 const CONTOSO = '5f0c3a2e-8d4b-4f6a-9c1e-2b7d8e9f0a11';
 const FABRIKAM = '9b8a7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -39,52 +40,25 @@ describe('allowedTenants for a multi-tenant app', () => {
 
   beforeAll(async () => {
     running = await startEmulator({ tenants: parseTenants(tenants), port: 0 });
-    const user = (tid: string, upn: string) => ({
-      apiVersion: 'backstage.io/v1alpha1',
-      kind: 'User',
-      metadata: {
-        name: upn.split('@')[0],
-        annotations: {
-          'graph.microsoft.com/user-id': running.emulator.tenants
-            .get(tid)!
-            .getUser(upn)!.id,
-          'graph.microsoft.com/tenant-id': tid,
-        },
-      },
-      spec: { memberOf: [] },
-    });
-    backend = await startTestBackend({
-      features: [
-        authPlugin,
-        authModuleEntraProvider,
-        catalogServiceMock.factory({
-          entities: [
-            user(CONTOSO, 'ada@contoso.example'),
-            user(FABRIKAM, 'bo@fabrikam.example'),
-          ],
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            gatehouse: { emulator: { enabled: false } },
-            auth: {
-              environment: 'development',
-              providers: {
-                microsoft: {
-                  development: {
-                    clientId: APP_ID,
-                    clientSecret:
-                      running.emulator.addClientSecret(APP_ID).secretText,
-                    tenantId: 'organizations',
-                    allowedTenants: [CONTOSO],
-                    authority: running.url,
-                  },
-                },
-              },
-            },
-          },
-        }),
+    const user = (tid: string, upn: string) =>
+      catalogUser(upn.split('@')[0], {
+        'graph.microsoft.com/user-id': running.emulator.tenants
+          .get(tid)!
+          .getUser(upn)!.id,
+        'graph.microsoft.com/tenant-id': tid,
+      });
+    backend = await startAuthBackend({
+      entities: [
+        user(CONTOSO, 'ada@contoso.example'),
+        user(FABRIKAM, 'bo@fabrikam.example'),
       ],
+      microsoft: {
+        clientId: APP_ID,
+        clientSecret: running.emulator.addClientSecret(APP_ID).secretText,
+        tenantId: 'organizations',
+        allowedTenants: [CONTOSO],
+        authority: running.url,
+      },
     });
   });
 

@@ -1,14 +1,15 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { startTestBackend } from '@backstage/backend-test-utils';
 import {
   defaultTenantFile,
   loadTenantFile,
   RunningEmulator,
   startEmulator,
 } from '@gatehouse/entra-emulator';
-import authModuleEntraProvider from './index';
-import { signInThroughEmulator } from './__testUtils__/signIn';
+import {
+  catalogUser,
+  signInThroughEmulator,
+  startAuthBackend,
+} from './__testUtils__/signIn';
 
 /**
  * The configuration of the Entra ID tutorial our users start from (seed 000): clientId,
@@ -28,55 +29,24 @@ describe('the tutorial configuration keys', () => {
     const tenant = [...running.emulator.tenants.values()][0];
     const { secretText } = running.emulator.addClientSecret(APP_ID);
     const lee = tenant.getUser('lee.gu@contoso.example')!;
-    backend = await startTestBackend({
-      features: [
-        authPlugin,
-        authModuleEntraProvider,
-        catalogServiceMock.factory({
-          entities: [
-            {
-              apiVersion: 'backstage.io/v1alpha1',
-              kind: 'User',
-              metadata: {
-                name: 'johndoe',
-                annotations: { 'graph.microsoft.com/user-id': lee.id },
-              },
-              spec: {
-                profile: {
-                  displayName: 'John Doe',
-                  email: 'johndoe@mydomain.com',
-                },
-                memberOf: [],
-              },
-            },
-          ],
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            gatehouse: { emulator: { enabled: false } },
-            auth: {
-              environment: 'development',
-              providers: {
-                microsoft: {
-                  development: {
-                    clientId: APP_ID,
-                    clientSecret: secretText,
-                    tenantId: tenant.id,
-                    domainHint: tenant.id,
-                    authority: running.url,
-                    signIn: {
-                      resolvers: [
-                        { resolver: 'userIdMatchingUserEntityAnnotation' },
-                      ],
-                    },
-                  },
-                },
-              },
-            },
-          },
-        }),
+    backend = await startAuthBackend({
+      entities: [
+        catalogUser(
+          'johndoe',
+          { 'graph.microsoft.com/user-id': lee.id },
+          { displayName: 'John Doe', email: 'johndoe@mydomain.com' },
+        ),
       ],
+      microsoft: {
+        clientId: APP_ID,
+        clientSecret: secretText,
+        tenantId: tenant.id,
+        domainHint: tenant.id,
+        authority: running.url,
+        signIn: {
+          resolvers: [{ resolver: 'userIdMatchingUserEntityAnnotation' }],
+        },
+      },
     });
   });
 

@@ -1,3 +1,8 @@
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import authPlugin from '@backstage/plugin-auth-backend';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import authModuleEntraProvider from '../index';
+
 /** What the callback page posts to the portal window: the sign-in result or the error. */
 export function authResponse(html: string): any {
   const encoded = /var authResponse = decodeURIComponent\('([^']*)'\)/.exec(
@@ -66,4 +71,45 @@ export async function signInThroughEmulator(options: {
       .getSetCookie()
       .some(c => c.startsWith('microsoft-refresh-token=')),
   };
+}
+
+/** A catalog User keyed on an Entra object id, as the org sync (or a tutorial reader) writes it. */
+export function catalogUser(
+  name: string,
+  annotations: Record<string, string> = {},
+  profile?: { email?: string; displayName?: string },
+) {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'User',
+    metadata: { name, annotations },
+    spec: { ...(profile ? { profile } : {}), memberOf: [] },
+  };
+}
+
+/**
+ * The real auth plugin with our module, a catalog holding `entities`, the built-in emulator off,
+ * and `auth.providers.microsoft.development` set to `microsoft`.
+ */
+export async function startAuthBackend(options: {
+  microsoft: Record<string, unknown>;
+  entities: Array<Record<string, unknown>>;
+}) {
+  return startTestBackend({
+    features: [
+      authPlugin,
+      authModuleEntraProvider,
+      catalogServiceMock.factory({ entities: options.entities as any }),
+      mockServices.rootConfig.factory({
+        data: {
+          app: { baseUrl: 'http://localhost:3000' },
+          gatehouse: { emulator: { enabled: false } },
+          auth: {
+            environment: 'development',
+            providers: { microsoft: { development: options.microsoft as any } },
+          },
+        },
+      }),
+    ],
+  });
 }
