@@ -1,42 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-
-/**
- * Signs in through the emulator's account page, as a person would. Right after start-up the
- * first org sync may still be running; the sign-in page then says the user is not in the
- * catalog yet, and a person would try again: so does this, for up to a minute.
- */
-async function signInAs(page: Page, name: string) {
-  await page.goto('/');
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const popupPromise = page.waitForEvent('popup');
-    await page.getByRole('button', { name: /sign in/i }).click();
-    const popup = await popupPromise;
-    // The emulator's account picker, as a person sees it; on a retry the emulator's own
-    // session signs the person in again without it (single sign-on), as Entra does.
-    const picker = popup.getByRole('heading', { name: 'Pick an account' });
-    const closed = popup.waitForEvent('close');
-    await Promise.race([picker.waitFor().catch(() => undefined), closed]);
-    if (!popup.isClosed()) {
-      await popup.getByRole('button', { name: new RegExp(name) }).click();
-      await closed;
-    }
-    const notYet = page.getByText(
-      /no catalog user has graph\.microsoft\.com\/user-id/,
-    );
-    const signInButton = page.getByRole('button', { name: /sign in/i });
-    // Either the portal opens (the sign-in button goes) or the page says why not.
-    await expect
-      .poll(
-        async () =>
-          (await notYet.isVisible()) || !(await signInButton.isVisible()),
-      )
-      .toBe(true);
-    if (!(await notYet.isVisible()) || Date.now() > deadline) return;
-    await page.waitForTimeout(2000);
-    await page.reload();
-  }
-}
+import { expect, test } from '@playwright/test';
+import { signInAs } from './helpers';
 
 test('a person signs in through the emulator and sees their name and groups', async ({
   page,

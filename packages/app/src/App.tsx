@@ -3,6 +3,7 @@ import catalogPlugin from '@backstage/plugin-catalog/alpha';
 import orgPlugin from '@backstage/plugin-org/alpha';
 import userSettingsPlugin from '@backstage/plugin-user-settings/alpha';
 import { homeModule } from './modules/home';
+import { orgSyncModule } from './modules/orgSync';
 import { signInModule } from './modules/signIn';
 
 export default createApp({
@@ -12,5 +13,6 @@ export default createApp({
     userSettingsPlugin,
     signInModule,
     homeModule,
+    orgSyncModule,
   ],
 });

@@ -15,3 +15,32 @@ export type {
   SigninBenchOptions,
   SigninBenchResult,
 } from './signin';
+export {
+  benchTenant,
+  churn,
+  DELTA_PAGE_SIZE,
+  formatOrgSyncMarkdown,
+  LIST_PAGE_SIZE,
+  runOrgSyncBench,
+  runOrgSyncCli,
+  SIZES,
+} from './orgsync';
+export type {
+  GoalResult,
+  OrgSyncBenchOptions,
+  OrgSyncBenchResult,
+  PhaseResult,
+  SizeSpec,
+  TenantShape,
+} from './orgsync';
+export {
+  ClientSecretTokenCredential,
+  runWorker,
+  runWorkerProcess,
+} from './orgsyncWorker';
+export type {
+  WorkerChannel,
+  WorkerMessage,
+  WorkerRound,
+  WorkerTask,
+} from './orgsyncWorker';

@@ -17,6 +17,7 @@ import {
   GraphCredentials,
 } from './GraphClient';
 import { OrgSyncStore } from './OrgSyncStore';
+import { EntraOrgProviderStatus, EntraOrgRoundStatus } from './status';
 
 export interface EntraOrgProviderOptions {
   id: string;
@@ -35,6 +36,8 @@ export interface EntraOrgProviderOptions {
   store: OrgSyncStore;
   /** Retries and pacing of Graph requests. */
   graph?: GraphClientOptions;
+  /** The schedule's frequency, when it is a fixed one: gives the status its next round. */
+  frequencyMs?: number;
 }
 
 /** What one round did; also the fields of its log line. */
@@ -69,6 +72,10 @@ export class EntraOrgEntityProvider implements EntityProvider {
   private readonly groupFilter?: ODataFilter;
   private readonly userSelect: string[];
   private readonly groupSelect: string[];
+  private running = false;
+  private lastRound?: EntraOrgRoundStatus;
+  private lastStartedAt?: number;
+  private lastError?: { message: string; at: string };
 
   constructor(private readonly options: EntraOrgProviderOptions) {
     this.userFilter = options.userFilter
@@ -91,24 +98,58 @@ export class EntraOrgEntityProvider implements EntityProvider {
     return `EntraOrgEntityProvider:${this.options.id}`;
   }
 
+  /** The provider id from the config (`catalog.providers.microsoftGraphOrg.<id>`). */
+  get id(): string {
+    return this.options.id;
+  }
+
+  /** The scheduler task id of this provider's rounds. */
+  get taskId(): string {
+    return `${this.getProviderName()}:refresh`;
+  }
+
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
     await this.options.taskRunner.run({
-      id: `${this.getProviderName()}:refresh`,
+      id: this.taskId,
       fn: async () => {
+        this.running = true;
         try {
           await this.read();
+          this.lastError = undefined;
         } catch (e) {
           // A failed round writes nothing: the catalog and the stored links stay as the last
           // finished round left them, and the next round starts from there.
+          this.lastError = {
+            message: (e as Error).message,
+            at: new Date().toISOString(),
+          };
           this.options.logger.error(
             `Entra org sync ${
               this.options.id
             } failed; the catalog is unchanged: ${(e as Error).message}`,
           );
+        } finally {
+          this.running = false;
         }
       },
     });
+  }
+
+  /** Where this provider stands: last finished round, next round, last failure. */
+  status(): EntraOrgProviderStatus {
+    const { frequencyMs } = this.options;
+    return {
+      id: this.options.id,
+      taskId: this.taskId,
+      running: this.running,
+      lastRound: this.lastRound,
+      nextRoundAt:
+        frequencyMs && this.lastStartedAt
+          ? new Date(this.lastStartedAt + frequencyMs).toISOString()
+          : undefined,
+      lastError: this.lastError,
+    };
   }
 
   /** One round: read the changes (or everything), update the catalog, then store the round. */
@@ -118,6 +159,7 @@ export class EntraOrgEntityProvider implements EntityProvider {
       throw new Error(`${this.getProviderName()} is not connected`);
     const { id, logger, store } = this.options;
     const started = Date.now();
+    this.lastStartedAt = started;
     const { graphBaseUrl, credentials } = await this.options.target();
     const { tenantId } = credentials;
     const client = new GraphClient(
@@ -204,6 +246,14 @@ export class EntraOrgEntityProvider implements EntityProvider {
       `Entra org sync ${id}: ${summary.kind} round, ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.changedEntities} entities changed, ${summary.graphRequests} Graph requests, ${summary.resourceUnits} RU, ${summary.throttled} throttled (429), ${summary.durationMs} ms`,
       { ...summary },
     );
+    const { provider: _p, tenantId: _t, ...counts } = summary;
+    this.lastRound = {
+      ...counts,
+      userEntities: entities.filter(e => e.kind === 'User').length,
+      groupEntities: entities.filter(e => e.kind === 'Group').length,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date(started + summary.durationMs).toISOString(),
+    };
     return summary;
   }
 }

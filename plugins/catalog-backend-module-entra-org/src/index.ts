@@ -17,3 +17,10 @@ export type {
   GraphCredentials,
 } from './GraphClient';
 export { readOrg, toEntities } from './readOrg';
+export { entraOrgStatusServiceRef } from './status';
+export type {
+  EntraOrgProviderStatus,
+  EntraOrgRoundStatus,
+  EntraOrgStatusService,
+  EntraOrgStatusSource,
+} from './status';

@@ -2,16 +2,32 @@ import {
   coreServices,
   createBackendModule,
   readSchedulerServiceTaskScheduleDefinitionFromConfig,
+  SchedulerServiceTaskScheduleDefinition,
 } from '@backstage/backend-plugin-api';
+import { HumanDuration } from '@backstage/types';
+import { Duration } from 'luxon';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { entraEmulatorServiceRef } from '@gatehouse/plugin-entra-emulator-node';
 import { EntraOrgEntityProvider } from './EntraOrgEntityProvider';
 import { OrgSyncStore } from './OrgSyncStore';
+import { entraOrgStatusServiceRef } from './status';
 
 const DEFAULT_SCHEDULE = {
   frequency: { minutes: 30 },
   timeout: { minutes: 15 },
 };
+
+/** A fixed frequency in milliseconds; undefined for cron and manual schedules. */
+function frequencyMs(
+  frequency: SchedulerServiceTaskScheduleDefinition['frequency'],
+): number | undefined {
+  if (typeof frequency !== 'object' || 'cron' in frequency) return undefined;
+  if ('trigger' in frequency) return undefined;
+  const ms = Duration.isDuration(frequency)
+    ? (frequency as Duration).toMillis()
+    : Duration.fromObject(frequency as HumanDuration).toMillis();
+  return ms > 0 ? ms : undefined;
+}
 
 /** Users and groups from Microsoft Graph (or the built-in emulator) into the catalog. */
 export const catalogModuleEntraOrg = createBackendModule({
@@ -26,8 +42,17 @@ export const catalogModuleEntraOrg = createBackendModule({
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
         emulator: entraEmulatorServiceRef,
+        status: entraOrgStatusServiceRef,
       },
-      async init({ catalog, config, database, logger, scheduler, emulator }) {
+      async init({
+        catalog,
+        config,
+        database,
+        logger,
+        scheduler,
+        emulator,
+        status,
+      }) {
         const providersConfig = config.getOptionalConfig(
           'catalog.providers.microsoftGraphOrg',
         );
@@ -36,6 +61,16 @@ export const catalogModuleEntraOrg = createBackendModule({
         if (ids.length === 0 && !useEmulator) return;
         // Delta links and the directory they describe, shared by replicas through the database.
         const store = await OrgSyncStore.create(database);
+        const add = (provider: EntraOrgEntityProvider) => {
+          catalog.addEntityProvider(provider);
+          // The status endpoint (the entra-org plugin) reads it and triggers rounds through
+          // the catalog's own scheduler, where the task lives.
+          status.register({
+            id: provider.id,
+            status: () => provider.status(),
+            refresh: () => scheduler.triggerTask(provider.taskId),
+          });
+        };
         for (const id of ids) {
           const c = providersConfig!.getConfig(id);
           const authority = (
@@ -51,7 +86,12 @@ export const catalogModuleEntraOrg = createBackendModule({
           const graphBaseUrl = (
             c.getOptionalString('target') ?? 'https://graph.microsoft.com/v1.0'
           ).replace(/\/+$/, '');
-          catalog.addEntityProvider(
+          const schedule = c.has('schedule')
+            ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
+                c.getConfig('schedule'),
+              )
+            : DEFAULT_SCHEDULE;
+          add(
             new EntraOrgEntityProvider({
               id,
               target: async () => ({ graphBaseUrl, credentials }),
@@ -59,13 +99,8 @@ export const catalogModuleEntraOrg = createBackendModule({
               groupFilter: c.getOptionalString('group.filter'),
               logger,
               store,
-              taskRunner: scheduler.createScheduledTaskRunner(
-                c.has('schedule')
-                  ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
-                      c.getConfig('schedule'),
-                    )
-                  : DEFAULT_SCHEDULE,
-              ),
+              taskRunner: scheduler.createScheduledTaskRunner(schedule),
+              frequencyMs: frequencyMs(schedule.frequency),
             }),
           );
         }
@@ -73,7 +108,7 @@ export const catalogModuleEntraOrg = createBackendModule({
           logger.info(
             'No catalog.providers.microsoftGraphOrg configured: reading the built-in emulator tenant',
           );
-          catalog.addEntityProvider(
+          add(
             new EntraOrgEntityProvider({
               id: 'emulator',
               target: async () => {
@@ -91,6 +126,7 @@ export const catalogModuleEntraOrg = createBackendModule({
               logger,
               store,
               taskRunner: scheduler.createScheduledTaskRunner(DEFAULT_SCHEDULE),
+              frequencyMs: frequencyMs(DEFAULT_SCHEDULE.frequency),
             }),
           );
         }
