@@ -7,6 +7,7 @@
 import {
   EmulatedTenantData,
   generateTenant,
+  prng,
   parseTenants,
   RouteCounter,
   RunningEmulator,
@@ -24,6 +25,7 @@ import {
   WorkerRound,
   WorkerTask,
 } from './orgsyncWorker';
+import { isEntraRoute, machineInfo } from './common';
 
 const APP_ID = '5b0f7c1e-2d3a-4b8c-9e6f-a1b2c3d4e5f6';
 /** Objects and member references per delta page the emulator serves (its conservative default). */
@@ -137,18 +139,6 @@ export interface OrgSyncBenchResult {
   goalsSize?: string;
 }
 
-/** A deterministic PRNG (mulberry32) for the churn. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The generated tenant, with an app registration holding the sync's Graph permissions. */
 export function benchTenant(spec: SizeSpec): EmulatedTenantData {
   const tenant = generateTenant({
@@ -226,9 +216,6 @@ export function churn(
   }
   return { users: nUsers, groups: nGroups, memberships: removed + added };
 }
-
-const isEntraRoute = (route: string) =>
-  /^[A-Z]+ \/(\{tenant\}|oidc|msi)\//.test(route);
 
 function tally(routes: Record<string, RouteCounter>) {
   let graphRequests = 0;
@@ -558,16 +545,9 @@ export async function runOrgSyncBench(
     };
   }
   const largest = [...options.sizes].sort((a, b) => b.users - a.users)[0];
-  const cpus = os.cpus();
   return {
     date: new Date().toISOString(),
-    machine: {
-      cpu: cpus[0]?.model.trim() ?? 'unknown',
-      cores: cpus.length,
-      node: process.version,
-      platform: `${os.platform()} ${os.release()}`,
-      loadAverage,
-    },
+    machine: machineInfo(loadAverage),
     latencyMs: options.latencyMs,
     deltaPageSize: DELTA_PAGE_SIZE,
     listPageSize: LIST_PAGE_SIZE,

@@ -20,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { isEntraRoute, machineInfo } from './common';
 
 /** The redirect URI registered on the seeded app; the browser is sent there, nothing listens. */
 const CALLBACK_URL = 'http://localhost:7007/api/auth/microsoft/handler/frame';
@@ -116,10 +117,6 @@ function fakeRequest(
   query: Record<string, string>,
 ): OAuthAuthenticatorAuthenticateInput['req'] {
   return { query } as unknown as OAuthAuthenticatorAuthenticateInput['req'];
-}
-
-function isEntraRoute(route: string): boolean {
-  return /^[A-Z]+ \/(\{tenant\}|msi|oidc)\//.test(route);
 }
 
 function isBrowserRoute(route: string): boolean {
@@ -497,17 +494,9 @@ export async function runSigninBench(
         ms: percentiles(ms),
       });
     }
-
-    const cpus = os.cpus();
     return {
       date: new Date().toISOString(),
-      machine: {
-        cpu: cpus[0]?.model.trim() ?? 'unknown',
-        cores: cpus.length,
-        node: process.version,
-        platform: `${os.platform()} ${os.release()}`,
-        loadAverage,
-      },
+      machine: machineInfo(loadAverage),
       latencyMs: options.latencyMs,
       n,
       signIn,

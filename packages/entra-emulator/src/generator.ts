@@ -23,7 +23,7 @@ export interface GeneratorOptions {
 }
 
 /** A small deterministic PRNG (mulberry32), so the same options give the same tenant. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

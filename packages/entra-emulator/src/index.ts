@@ -24,7 +24,7 @@ export {
 export { AadstsError } from './errors';
 export { budgetForTenantSize, resourceUnitCost } from './faults';
 export type { FaultSettings, RouteCounter } from './faults';
-export { generateTenant } from './generator';
+export { generateTenant, prng } from './generator';
 export type { GeneratorOptions } from './generator';
 export { defaultTenantFile } from './paths';
 export { runCli } from './cli';
