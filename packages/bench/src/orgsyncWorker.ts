@@ -29,6 +29,8 @@ export interface WorkerTask {
   clientSecret: string;
   /** Rounds to run; the parent sends `next` before each one after the first. */
   rounds: number;
+  /** Gatehouse: Graph requests in flight (the provider's default when absent). */
+  concurrency?: number;
 }
 
 /** One finished (or failed) round. */
@@ -45,6 +47,8 @@ export interface WorkerRound {
   clientRequests?: number;
   clientResourceUnits?: number;
   clientThrottled?: number;
+  /** Gatehouse: the longest chain of requests that each waited for the one before. */
+  clientSequential?: number;
 }
 
 export interface WorkerDone {
@@ -228,6 +232,7 @@ export async function runWorker(
         logger: silentLogger,
         store,
         taskRunner: { run: async () => {} },
+        graph: task.concurrency ? { concurrency: task.concurrency } : {},
       });
       await provider.connect(catalog);
       for (let round = 1; round <= task.rounds; round++) {
@@ -236,12 +241,16 @@ export async function runWorker(
           await timed(round, async () => {
             const before = catalog.entities;
             const s = await provider.read();
+            process.stderr.write(
+              `[reader] round ${round}: ${JSON.stringify(s.phasesMs)} ms\n`,
+            );
             return {
               entities: catalog.entities - before,
               kind: s.kind,
               clientRequests: s.graphRequests,
               clientResourceUnits: s.resourceUnits,
               clientThrottled: s.throttled,
+              clientSequential: s.sequentialRequests,
             };
           }),
         );

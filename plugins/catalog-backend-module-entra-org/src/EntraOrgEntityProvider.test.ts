@@ -151,6 +151,97 @@ describe('delta sync of the seeded tenant', () => {
     ).toBe('Staff Engineer');
   });
 
+  it('stores delta rounds as journal entries and the whole directory again every maxJournal rounds', async () => {
+    const { provider, store } = await h.provider({ maxJournal: 2 });
+    await provider.read();
+    expect(await store.head('default')).toMatchObject({
+      generation: 1,
+      journalLength: 0,
+    });
+    const titles = ['Staff Engineer', 'Principal Engineer', 'Fellow'];
+    for (const [i, jobTitle] of titles.entries()) {
+      h.tenant.updateUser(userId('alex.wilber'), { jobTitle });
+      h.tenant.removeMember(groupId('Platform'), userId('alex.wilber'));
+      if (i % 2 === 0)
+        h.tenant.addMember(groupId('Platform'), userId('alex.wilber'));
+      expect((await provider.read()).kind).toBe('delta');
+    }
+    // Two rounds went to the journal; the third stored a snapshot again.
+    expect(await store.head('default')).toMatchObject({
+      generation: 4,
+      journalLength: 0,
+    });
+    h.tenant.updateUser(userId('adele.vance'), { jobTitle: 'Engineer' });
+    await provider.read();
+    expect((await store.head('default'))!.journalLength).toBe(1);
+
+    // A restarted backend rebuilds snapshot + journal into the state this one holds, and
+    // its next round writes exactly what changed since.
+    const restarted = await h.provider();
+    h.tenant.updateUser(userId('adele.vance'), { jobTitle: 'Lead Engineer' });
+    const summary = await restarted.provider.read();
+    expect(summary).toMatchObject({ kind: 'delta', changedEntities: 1 });
+    expect(restarted.catalog.lastDelta()).toEqual({
+      added: ['user:default/adele.vance'],
+      removed: [],
+    });
+    const again = await h.provider();
+    await again.provider.read();
+    expect(again.catalog.mutations).toEqual([]);
+    const loaded = await store.load('default');
+    expect(
+      restarted.catalog.entities.get('user:default/adele.vance')!.metadata
+        .description,
+    ).toBe('Lead Engineer');
+    const platform = h.tenant
+      .listGroups()
+      .find(g => g.displayName === 'Platform')!;
+    expect(loaded!.state.memberIds(platform.id).sort()).toEqual(
+      [...platform.members].sort(),
+    );
+    expect(platform.members).toContain(userId('alex.wilber'));
+    expect(Object.keys(loaded!.hashes).sort()).toEqual(
+      (await h.fullRead())
+        .map(e => `${e.kind.toLowerCase()}:default/${e.metadata.name}`)
+        .sort(),
+    );
+  });
+
+  it('refuses to store a round over one another replica stored meanwhile, and keeps the stored one', async () => {
+    const a = await h.provider();
+    await a.provider.read();
+    const b = await h.provider();
+    h.tenant.updateUser(userId('alex.wilber'), { jobTitle: 'Staff Engineer' });
+    await b.provider.read(); // generation 2, stored by replica B
+
+    const stored = await a.store.load('default');
+    await expect(
+      a.store.saveJournal('default', {
+        source: stored!.source,
+        links: { users: 'stale', groups: 'stale' },
+        after: 1,
+        journal: {
+          users: [],
+          groups: [],
+          names: {},
+          namesRemoved: [],
+          hashes: {},
+          hashesRemoved: [],
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'SyncConflict' });
+    expect((await a.store.head('default'))!.links).toEqual(stored!.links);
+    expect((await a.store.head('default'))!.generation).toBe(2);
+
+    // Replica A's next round sees the newer generation and loads it: only the new change.
+    h.tenant.updateUser(userId('adele.vance'), { jobTitle: 'Engineer' });
+    await a.provider.read();
+    expect(a.catalog.lastDelta()).toEqual({
+      added: ['user:default/adele.vance'],
+      removed: [],
+    });
+  });
+
   it('applies user.filter and group.filter itself, as Graph would on a full read', async () => {
     const filters = {
       userFilter: "userType eq 'Member' and not startswith(jobTitle, 'Head')",

@@ -16,7 +16,13 @@ import {
   GraphClientOptions,
   GraphCredentials,
 } from './GraphClient';
-import { OrgSyncStore } from './OrgSyncStore';
+import {
+  OrgSyncStore,
+  StoredSync,
+  SyncJournal,
+  SyncSnapshot,
+} from './OrgSyncStore';
+import { DeltaObject } from './OrgState';
 import { EntraOrgProviderStatus, EntraOrgRoundStatus } from './status';
 
 export interface EntraOrgProviderOptions {
@@ -36,6 +42,11 @@ export interface EntraOrgProviderOptions {
   store: OrgSyncStore;
   /** Retries and pacing of Graph requests. */
   graph?: GraphClientOptions;
+  /**
+   * Delta rounds stored as journal entries before the next round stores the whole directory
+   * again. Default 50.
+   */
+  maxJournal?: number;
   /** The schedule's frequency, when it is a fixed one: gives the status its next round. */
   frequencyMs?: number;
 }
@@ -54,7 +65,17 @@ export interface EntraOrgRoundSummary {
   graphRequests: number;
   resourceUnits: number;
   throttled: number;
+  /** The longest chain of Graph requests that each waited for the one before. */
+  sequentialRequests: number;
   durationMs: number;
+  /** Where the time went: loading the stored state, Graph, entities, catalog, storing. */
+  phasesMs: {
+    load: number;
+    graph: number;
+    entities: number;
+    catalog: number;
+    store: number;
+  };
 }
 
 const unique = (list: string[]) => [...new Set(list)];
@@ -76,8 +97,12 @@ export class EntraOrgEntityProvider implements EntityProvider {
   private lastRound?: EntraOrgRoundStatus;
   private lastStartedAt?: number;
   private lastError?: { message: string; at: string };
+  /** The state this process stored last (see `read`). */
+  private cache?: StoredSync;
+  private readonly maxJournal: number;
 
   constructor(private readonly options: EntraOrgProviderOptions) {
+    this.maxJournal = options.maxJournal ?? 50;
     this.userFilter = options.userFilter
       ? parseFilter(options.userFilter)
       : undefined;
@@ -173,8 +198,17 @@ export class EntraOrgEntityProvider implements EntityProvider {
       users: this.userSelect,
       groups: this.groupSelect,
     });
-    const stored = await store.load(id);
-    const resumable = stored?.source === source ? stored : undefined;
+    // The state this process stored last is still in memory, unless another replica (or
+    // another version) stored a round since: then it is loaded from the database.
+    const head = await store.head(id);
+    const cached = this.cache;
+    this.cache = undefined; // a round changes the state in place; a failed one leaves it half-done
+    const stored =
+      head && cached && cached.generation === head.generation
+        ? cached
+        : head && (await store.load(id));
+    const loadedAt = Date.now();
+    const resumable = stored && stored.source === source ? stored : undefined;
     if (stored && !resumable) {
       logger.info(
         `Entra org sync ${id}: the stored state was read from another tenant, Graph URL or property list; reading the whole directory`,
@@ -185,8 +219,10 @@ export class EntraOrgEntityProvider implements EntityProvider {
       userSelect: this.userSelect,
       groupSelect: this.groupSelect,
       logger,
+      concurrency: this.options.graph?.concurrency,
     }).read(resumable);
 
+    const readAt = Date.now();
     const { entities, names } = renderEntities(round.state, {
       providerId: id,
       tenantId,
@@ -195,6 +231,7 @@ export class EntraOrgEntityProvider implements EntityProvider {
       previousNames: stored?.names,
     });
     const hashes = hashEntities(entities);
+    const renderedAt = Date.now();
     const locationKey = `msgraph:${id}/${tenantId}`;
     const deferred = (entity: Entity) => ({ entity, locationKey });
     let changedEntities: number;
@@ -220,15 +257,39 @@ export class EntraOrgEntityProvider implements EntityProvider {
       }
     }
     // Stored only now: a round that failed before this line is read again from the old links.
-    await store.save(id, {
+    const writtenAt = Date.now();
+    const snapshot = { state: round.state, names, hashes };
+    // A delta round is stored as what it changed; every `maxJournal` rounds (and after a
+    // full one) the whole directory is stored again, so loading never replays a long journal.
+    const journaled =
+      !round.full &&
+      round.applied &&
+      resumable &&
+      resumable.journalLength < this.maxJournal
+        ? { applied: round.applied, from: resumable }
+        : undefined;
+    const generation = journaled
+      ? await store.saveJournal(id, {
+          source,
+          links: round.links,
+          after: journaled.from.generation,
+          journal: journalOf(journaled.applied, journaled.from, snapshot),
+        })
+      : await store.saveSnapshot(id, {
+          source,
+          links: round.links,
+          after: head?.generation,
+          snapshot,
+        });
+    this.cache = {
+      ...snapshot,
       source,
       links: round.links,
-      snapshot:
-        round.full || round.changes > 0 || changedEntities > 0
-          ? { state: round.state, names, hashes }
-          : undefined,
-    });
+      generation,
+      journalLength: journaled ? journaled.from.journalLength + 1 : 0,
+    };
 
+    const storedAt = Date.now();
     const summary: EntraOrgRoundSummary = {
       provider: id,
       tenantId,
@@ -240,13 +301,27 @@ export class EntraOrgEntityProvider implements EntityProvider {
       graphRequests: client.stats.requests,
       resourceUnits: client.stats.resourceUnits,
       throttled: client.stats.throttled,
+      sequentialRequests: round.sequentialRequests,
       durationMs: Date.now() - started,
+      phasesMs: {
+        load: loadedAt - started,
+        graph: readAt - loadedAt,
+        entities: renderedAt - readAt,
+        catalog: writtenAt - renderedAt,
+        store: storedAt - writtenAt,
+      },
     };
     logger.info(
       `Entra org sync ${id}: ${summary.kind} round, ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.changedEntities} entities changed, ${summary.graphRequests} Graph requests, ${summary.resourceUnits} RU, ${summary.throttled} throttled (429), ${summary.durationMs} ms`,
       { ...summary },
     );
-    const { provider: _p, tenantId: _t, ...counts } = summary;
+    const {
+      provider: _p,
+      tenantId: _t,
+      sequentialRequests: _s,
+      phasesMs: _m,
+      ...counts
+    } = summary;
     this.lastRound = {
       ...counts,
       userEntities: entities.filter(e => e.kind === 'User').length,
@@ -256,4 +331,21 @@ export class EntraOrgEntityProvider implements EntityProvider {
     };
     return summary;
   }
+}
+
+/** What a delta round changed, against the state it started from. */
+function journalOf(
+  applied: { users: DeltaObject[]; groups: DeltaObject[] },
+  before: SyncSnapshot,
+  after: SyncSnapshot,
+): SyncJournal {
+  const changed = <T>(prev: Record<string, T>, next: Record<string, T>) => {
+    const set: Record<string, T> = {};
+    for (const [k, v] of Object.entries(next)) if (prev[k] !== v) set[k] = v;
+    const gone = Object.keys(prev).filter(k => !(k in next));
+    return [set, gone] as const;
+  };
+  const [names, namesRemoved] = changed(before.names, after.names);
+  const [hashes, hashesRemoved] = changed(before.hashes, after.hashes);
+  return { ...applied, names, namesRemoved, hashes, hashesRemoved };
 }

@@ -24,6 +24,8 @@ export interface GraphClientOptions {
   backoffMaxMs?: number;
   /** Pause before the next request once Graph says more than 90% of the budget is used. Default 500 ms. */
   slowdownMs?: number;
+  /** Requests a sync round keeps in flight at once. Default 16. */
+  concurrency?: number;
   /** How to wait (tests record the waits instead). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -51,7 +53,9 @@ const defaultSleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
  */
 export class GraphClient {
   private token?: { value: string; expiresAt: number };
-  private pauseBeforeNextMs = 0;
+  /** A pause every request waits out before it is sent (slow-down or `Retry-After`). */
+  private pause?: Promise<void>;
+  private pauseMs = 0;
   private readonly maxRetries: number;
   private readonly backoffBaseMs: number;
   private readonly backoffMaxMs: number;
@@ -139,10 +143,16 @@ export class GraphClient {
       ? pathOrUrl
       : `${this.baseUrl}${pathOrUrl}`;
     for (let attempt = 0; ; attempt++) {
-      if (this.pauseBeforeNextMs > 0) {
-        const pause = this.pauseBeforeNextMs;
-        this.pauseBeforeNextMs = 0;
-        await this.sleep(pause);
+      // Every request in flight waits out a pause one of them was told to take.
+      for (;;) {
+        if (!this.pause && this.pauseMs > 0) {
+          this.pause = this.sleep(this.pauseMs);
+          this.pauseMs = 0;
+        }
+        const pause = this.pause;
+        if (!pause) break;
+        await pause;
+        if (this.pause === pause) this.pause = undefined;
       }
       this.stats.requests += 1;
       const res = await fetch(url, {
@@ -151,7 +161,8 @@ export class GraphClient {
       this.stats.resourceUnits +=
         Number(res.headers.get('x-ms-resource-unit')) || 0;
       const used = Number(res.headers.get('x-ms-throttle-limit-percentage'));
-      if (used > SLOWDOWN_ABOVE) this.pauseBeforeNextMs = this.slowdownMs;
+      if (used > SLOWDOWN_ABOVE)
+        this.pauseMs = Math.max(this.pauseMs, this.slowdownMs);
       if (res.status === 429) this.stats.throttled += 1;
       if (res.ok) return (await res.json()) as T;
       const retryable =
@@ -163,9 +174,9 @@ export class GraphClient {
             ? retryAfter * 1000
             : this.backoff(attempt);
         await res.body?.cancel();
-        // The wait covers any slowdown asked for by the same answer.
-        this.pauseBeforeNextMs = 0;
-        await this.sleep(wait);
+        // The wait covers any slowdown asked for by the same answer, and holds back the
+        // other requests in flight too: Graph throttles the app, not the request.
+        this.pauseMs = Math.max(this.pauseMs, wait);
         continue;
       }
       let code = String(res.status);

@@ -101,8 +101,26 @@ export class OrgState {
     for (const ref of refs) {
       if (ref['@removed']) set.delete(ref.id);
       else if (!ref['@odata.type'] || MEMBER_TYPES.has(ref['@odata.type']))
-        set.add(ref.id);
+        set.add(this.intern(ref.id));
     }
+  }
+
+  /** Sets a group's members as stored (ids of users and groups). */
+  setMembers(groupId: string, ids: string[]): void {
+    this.members.set(groupId, new Set(ids.map(id => this.intern(id))));
+  }
+
+  /** A group's member ids. */
+  memberIds(groupId: string): string[] {
+    return [...(this.members.get(groupId) ?? [])];
+  }
+
+  /**
+   * The id string the state already holds for an object, so that a million member references
+   * share a hundred thousand strings rather than each keeping its own copy.
+   */
+  private intern(id: string): string {
+    return this.users.get(id)?.id ?? this.groups.get(id)?.id ?? id;
   }
 
   /** Direct memberships, all groups together. */

@@ -1141,9 +1141,22 @@ export class GraphService {
     const withMembers = resource === 'groups' && fields.includes('members');
     let entries = this.deltaEntries(t, resource, cursor.s);
     if (cursor.f) {
-      const node = this.deltaFilter(cursor.f);
-      const idOnly = new Set(['id']);
-      entries = entries.filter(e => matches(node, { id: e.id }, idOnly));
+      // Only ids can be named (deltaFilter), so look them up in the id-ordered entries
+      // rather than testing every entry: a sync reads a big tenant in thousands of such chains.
+      const ids = new Set<string>();
+      const collect = (n: FilterNode): void => {
+        if (n.op === 'or') {
+          collect(n.left);
+          collect(n.right);
+        } else if (n.op === 'eq') ids.add(String(n.value));
+        else if (n.op === 'in') for (const v of n.values) ids.add(String(v));
+      };
+      collect(this.deltaFilter(cursor.f));
+      const all = entries;
+      entries = [...ids]
+        .map(id => all[searchAfter(all, e => e.id, id, true)])
+        .filter(e => e !== undefined && ids.has(e.id))
+        .sort((a, b) => compareIds(a.id, b.id));
     }
 
     const value: Record<string, unknown>[] = [];
