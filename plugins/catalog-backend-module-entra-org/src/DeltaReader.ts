@@ -23,7 +23,7 @@ export interface DeltaRound {
    */
   sequentialRequests: number;
   /** A delta round's objects, as applied: what the round changed, for the store's journal. */
-  applied?: { users: DeltaObject[]; groups: DeltaObject[] };
+  applied?: AppliedChanges;
 }
 
 interface DeltaPage {
@@ -37,10 +37,18 @@ export interface DeltaReaderOptions {
   userSelect: string[];
   groupSelect: string[];
   logger: LoggerService;
-  /** Graph requests in flight at once. Default 16. */
+  /** Graph requests in flight at once. Default 32. */
   concurrency?: number;
   /** Groups per `/groups/delta?$filter=id eq ...` chain in a full round. Default 40. */
   groupsPerMemberRead?: number;
+}
+
+/** What a delta round applied. */
+export interface AppliedChanges {
+  users: DeltaObject[];
+  groups: DeltaObject[];
+  /** Members of the groups the round removed, as they were: their entities change too. */
+  formerMembers: string[];
 }
 
 /** Where a chain of requests starts, and the longest chain met so far. */
@@ -85,7 +93,7 @@ export class DeltaReader {
     private readonly client: GraphClient,
     private readonly options: DeltaReaderOptions,
   ) {
-    this.concurrency = options.concurrency ?? 16;
+    this.concurrency = options.concurrency ?? 32;
     this.groupsPerMemberRead = options.groupsPerMemberRead ?? 40;
   }
 
@@ -131,7 +139,11 @@ export class DeltaReader {
     const longest = new Longest();
     let changes = 0;
     const next: Partial<DeltaLinks> = {};
-    const applied = { users: [] as DeltaObject[], groups: [] as DeltaObject[] };
+    const applied: AppliedChanges = {
+      users: [],
+      groups: [],
+      formerMembers: [],
+    };
     limiter.add(async () => {
       next.users = await this.follow(
         limiter,
@@ -150,6 +162,8 @@ export class DeltaReader {
         longest.from(0),
         links.groups,
         o => {
+          if (o['@removed'])
+            applied.formerMembers.push(...state.memberIds(o.id));
           state.applyGroup(o);
           applied.groups.push(o);
           changes += 1 + (o['members@delta']?.length ?? 0);

@@ -4,7 +4,9 @@ import {
   generateTenant,
   loadTenantFile,
   parseTenants,
+  prng,
 } from '@gatehouse/entra-emulator';
+import { hashEntities } from './entityDiff';
 import { byRef, SyncHarness, withSyncApp } from './__testUtils__/syncHarness';
 
 const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
@@ -407,6 +409,89 @@ describe('a group of 2,000 members', () => {
       expect(catalog.lastDelta().added).toEqual(
         ['group:default/group-0', `user:default/${leaver.mailNickname}`].sort(),
       );
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('delta rounds after random changes of every kind', () => {
+  it('leave the catalog exactly as a full read would, round after round', async () => {
+    const data = generateTenant({
+      users: 300,
+      groups: 60,
+      nestingDepth: 3,
+      membershipsPerUser: 4,
+      disabledShare: 0.05,
+      seed: 7,
+    });
+    const h = await SyncHarness.start({
+      tenants: [withSyncApp(data)],
+      db: await databases.init('SQLITE_3'),
+      deltaPageSize: 40,
+    });
+    const rand = prng(11);
+    const pick = <T>(list: T[]): T => list[Math.floor(rand() * list.length)];
+    try {
+      const filters = { groupFilter: "not startswith(displayName, 'Hidden')" };
+      const { provider, catalog, store } = await h.provider(filters);
+      await provider.read();
+      for (let round = 0; round < 6; round++) {
+        const t = h.tenant;
+        for (let i = 0; i < 12; i++) {
+          const users = t.listUsers();
+          const groups = t.listGroups();
+          const user = pick(users);
+          const group = pick(groups);
+          switch (Math.floor(rand() * 9)) {
+            case 0: // a new mailNickname: a new entity name, in every group listing them
+              t.updateUser(user.id, { mailNickname: `renamed-${round}-${i}` });
+              break;
+            case 1:
+              t.updateUser(user.id, { accountEnabled: !user.accountEnabled });
+              break;
+            case 2:
+              t.removeUser(user.id);
+              break;
+            case 3: // a renamed group: its members' memberOf, its children's parent
+              t.updateGroup(group.id, {
+                mailNickname: `team-${round}-${i}`,
+              });
+              break;
+            case 4: // filtered out, or back in
+              t.updateGroup(group.id, {
+                displayName: group.displayName.startsWith('Hidden')
+                  ? `Shown ${i}`
+                  : `Hidden ${i}`,
+              });
+              break;
+            case 5:
+              t.removeGroup(group.id);
+              break;
+            case 6:
+              if (!group.members.includes(user.id))
+                t.addMember(group.id, user.id);
+              break;
+            case 7:
+              if (group.members.length)
+                t.removeMember(group.id, pick(group.members));
+              break;
+            default: {
+              const other = pick(groups);
+              if (other.id !== group.id && !other.members.includes(group.id))
+                t.addMember(other.id, group.id);
+            }
+          }
+        }
+        const summary = await provider.read();
+        expect(summary.kind).toBe('delta');
+        expect(catalog.entities).toEqual(byRef(await h.fullRead(filters)));
+        // The hashes kept for the next round are those of what the catalog holds.
+        const stored = await store.load('default');
+        expect(stored!.hashes).toEqual(
+          hashEntities([...catalog.entities.values()]),
+        );
+      }
     } finally {
       await h.close();
     }

@@ -7,6 +7,7 @@ import {
   EntityProvider,
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
+import { affectedObjects } from './affected';
 import { DeltaReader } from './DeltaReader';
 import { GROUP_PROPERTIES, renderEntities, USER_PROPERTIES } from './entities';
 import { diffEntities, hashEntities } from './entityDiff';
@@ -230,7 +231,20 @@ export class EntraOrgEntityProvider implements EntityProvider {
       groupFilter: this.groupFilter,
       previousNames: stored?.names,
     });
-    const hashes = hashEntities(entities);
+    const hashes = hashEntities(
+      entities,
+      round.applied && resumable
+        ? {
+            previous: resumable.hashes,
+            affected: affectedObjects(
+              round.state,
+              round.applied,
+              resumable.names,
+              names,
+            ),
+          }
+        : undefined,
+    );
     const renderedAt = Date.now();
     const locationKey = `msgraph:${id}/${tenantId}`;
     const deferred = (entity: Entity) => ({ entity, locationKey });
@@ -335,7 +349,7 @@ export class EntraOrgEntityProvider implements EntityProvider {
 
 /** What a delta round changed, against the state it started from. */
 function journalOf(
-  applied: { users: DeltaObject[]; groups: DeltaObject[] },
+  { users, groups }: { users: DeltaObject[]; groups: DeltaObject[] },
   before: SyncSnapshot,
   after: SyncSnapshot,
 ): SyncJournal {
@@ -347,5 +361,5 @@ function journalOf(
   };
   const [names, namesRemoved] = changed(before.names, after.names);
   const [hashes, hashesRemoved] = changed(before.hashes, after.hashes);
-  return { ...applied, names, namesRemoved, hashes, hashesRemoved };
+  return { users, groups, names, namesRemoved, hashes, hashesRemoved };
 }

@@ -4,11 +4,34 @@ import { createHash } from 'node:crypto';
 /** Entity ref to a hash of the entity as written to the catalog. */
 export type EntityHashes = Record<string, string>;
 
-/** A hash per entity ref; the entities are built in a fixed key order, so JSON is canonical. */
-export function hashEntities(entities: Entity[]): EntityHashes {
+const OBJECT_ID_ANNOTATIONS = [
+  'graph.microsoft.com/user-id',
+  'graph.microsoft.com/group-id',
+];
+
+/**
+ * A hash per entity ref; the entities are built in a fixed key order, so JSON is canonical.
+ * With `reuse`, an entity of an object outside `affected` keeps its previous hash (see
+ * `affectedObjects`), which spares hashing the whole directory after a small change.
+ */
+export function hashEntities(
+  entities: Entity[],
+  reuse?: { previous: EntityHashes; affected: Set<string> },
+): EntityHashes {
   const out: EntityHashes = {};
   for (const e of entities) {
-    out[stringifyEntityRef(e)] = createHash('sha256')
+    const ref = stringifyEntityRef(e);
+    if (reuse && ref in reuse.previous) {
+      const annotations = e.metadata.annotations ?? {};
+      const objectId = OBJECT_ID_ANNOTATIONS.map(a => annotations[a]).find(
+        Boolean,
+      );
+      if (objectId && !reuse.affected.has(objectId)) {
+        out[ref] = reuse.previous[ref];
+        continue;
+      }
+    }
+    out[ref] = createHash('sha256')
       .update(JSON.stringify(e))
       .digest('base64url')
       .slice(0, 22);
