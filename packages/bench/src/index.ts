@@ -44,3 +44,16 @@ export type {
   WorkerRound,
   WorkerTask,
 } from './orgsyncWorker';
+export {
+  benchEntities,
+  formatPermissionsBench,
+  runPermissionsBench,
+  runPermissionsCli,
+} from './permissions';
+export type {
+  PermissionsBenchOptions,
+  PermissionsBenchResult,
+  ScenarioResult,
+} from './permissions';
+export { formatAdoMarkdown, runAdoBench, runAdoCli } from './ado';
+export type { AdoBenchResult, AdoBenchRow } from './ado';

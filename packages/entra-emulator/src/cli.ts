@@ -17,12 +17,16 @@ export async function runCli(argv: string[]): Promise<void> {
         default: process.env.GATEHOUSE_EMULATOR_TENANTS ?? defaultTenantFile,
       },
       latency: { type: 'string', default: '0' },
+      'ado-port': {
+        type: 'string',
+        default: process.env.GATEHOUSE_EMULATOR_ADO_PORT ?? '7101',
+      },
       help: { type: 'boolean', default: false },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: entra-emulator [--port 7100] [--host 127.0.0.1] [--tenants tenants.yaml] [--latency ms]\n',
+      'Usage: entra-emulator [--port 7100] [--ado-port 7101] [--host 127.0.0.1] [--tenants tenants.yaml] [--latency ms]\n',
     );
     return;
   }
@@ -30,6 +34,7 @@ export async function runCli(argv: string[]): Promise<void> {
     port: Number(values.port),
     host: values.host,
     tenantFile: values.tenants,
+    adoPort: Number(values['ado-port']),
   });
   running.emulator.faults.configure({ latencyMs: Number(values.latency) });
   for (const t of running.emulator.tenants.values()) {
@@ -44,7 +49,8 @@ export async function runCli(argv: string[]): Promise<void> {
     }
   }
   process.stdout.write(
-    `Entra ID emulator listening on ${running.url} (Graph: ${running.url}/v1.0)\n`,
+    `Entra ID emulator listening on ${running.url} (Graph: ${running.url}/v1.0)\n` +
+      `Azure DevOps: ${running.adoUrl}/{organization} (integrations.azure host ${running.adoHost})\n`,
   );
   const stop = () => {
     running.close().finally(() => process.exit(0));

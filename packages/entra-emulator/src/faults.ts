@@ -19,9 +19,21 @@ export interface FaultSettings {
   budgetOverride?: number;
   /** Random source for the rates, so tests can make them deterministic. */
   random?: () => number;
+  /**
+   * Share of Azure DevOps requests (0..1) answered 429 TF400733 with `Retry-After`
+   * (`retryAfterSeconds`). Separate from `rate429`, which is Graph's.
+   */
+  adoRate429?: number;
+  /** Only Azure DevOps routes whose template matches this regular expression get the 429s. */
+  adoRoutes?: string;
 }
 
-type OptionalSetting = 'routes' | 'budgetOverride' | 'random';
+type OptionalSetting =
+  | 'routes'
+  | 'budgetOverride'
+  | 'random'
+  | 'adoRate429'
+  | 'adoRoutes';
 
 export interface RouteCounter {
   requests: number;
@@ -92,6 +104,8 @@ export function validateFaultSettings(input: unknown): string[] {
     'retryAfterSeconds',
     'throttling',
     'budgetOverride',
+    'adoRate429',
+    'adoRoutes',
   ];
   const body = input as Record<string, unknown>;
   const unknown = Object.keys(body).filter(k => !allowed.includes(k));
@@ -116,6 +130,8 @@ export function validateFaultSettings(input: unknown): string[] {
   number('latencyMs', 0, 60_000);
   number('rate429', 0, 1);
   number('rate503', 0, 1);
+  if ('adoRate429' in body && body.adoRate429 !== null)
+    number('adoRate429', 0, 1);
   number('retryAfterSeconds', 0, 3600, true);
   if ('budgetOverride' in body && body.budgetOverride !== null)
     number('budgetOverride', 1, 1_000_000, true);
@@ -125,15 +141,16 @@ export function validateFaultSettings(input: unknown): string[] {
   }
   if ('throttling' in body && typeof body.throttling !== 'boolean')
     problems.push('throttling must be true or false');
-  if ('routes' in body && body.routes !== null) {
-    if (typeof body.routes !== 'string')
-      problems.push('routes must be a regular expression (a string)');
+  for (const key of ['routes', 'adoRoutes']) {
+    if (!(key in body) || body[key] === null) continue;
+    if (typeof body[key] !== 'string')
+      problems.push(`${key} must be a regular expression (a string)`);
     else {
       try {
-        RegExp(body.routes);
+        RegExp(body[key] as string);
       } catch (e) {
         problems.push(
-          `routes is not a valid regular expression: ${(e as Error).message}`,
+          `${key} is not a valid regular expression: ${(e as Error).message}`,
         );
       }
     }
@@ -181,6 +198,16 @@ export class FaultInjector {
     if (roll < s.rate429 + s.rate503)
       return { status: 503, retryAfter: s.retryAfterSeconds };
     return undefined;
+  }
+
+  /** An injected Azure DevOps 429 (TF400733) for this route, if the dice say so. */
+  adoInjectedError(route: string): { retryAfter: number } | undefined {
+    const s = this.settings;
+    if (!s.adoRate429) return undefined;
+    if (s.adoRoutes && !new RegExp(s.adoRoutes).test(route)) return undefined;
+    return (s.random ?? Math.random)() < s.adoRate429
+      ? { retryAfter: s.retryAfterSeconds }
+      : undefined;
   }
 
   /**

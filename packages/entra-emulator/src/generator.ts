@@ -1,4 +1,9 @@
+import { placeholderPhoto } from './photo';
 import { stableGuid } from './tenant/loadTenants';
+import {
+  AzureDevOpsGeneratorOptions,
+  generateAzureDevOps,
+} from './ado/generate';
 import {
   EmulatedGroup,
   EmulatedTenantData,
@@ -19,7 +24,11 @@ export interface GeneratorOptions {
   largeGroups?: number;
   /** Share of users that are disabled. */
   disabledShare?: number;
+  /** Share of users with a profile photo (a generated placeholder). Default 0. */
+  photoShare?: number;
   seed?: number;
+  /** An Azure DevOps organization connected to the tenant (see `generateAzureDevOps`). */
+  azureDevOps?: AzureDevOpsGeneratorOptions;
 }
 
 /** A small deterministic PRNG (mulberry32), so the same options give the same tenant. */
@@ -106,6 +115,7 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
     );
   }
   const disabledShare = options.disabledShare ?? 0.01;
+  const photoShare = options.photoShare ?? 0;
 
   const users: EmulatedUser[] = [];
   for (let i = 0; i < options.users; i++) {
@@ -113,8 +123,11 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
     const sur = LAST[Math.floor(i / FIRST.length) % LAST.length];
     const nick = `${given}.${sur}.${i}`.toLowerCase();
     const upn = `${nick}@${domain}`;
+    const id = stableGuid(tenantId, 'user', String(i));
+    // Spread evenly without drawing from `rand`, so tenants without photos stay the same.
+    const hasPhoto = (i * 0.618033988749895) % 1 < photoShare;
     users.push({
-      id: stableGuid(tenantId, 'user', String(i)),
+      id,
       userPrincipalName: upn,
       displayName: `${given} ${sur} ${i}`,
       mail: upn,
@@ -125,6 +138,14 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
       accountEnabled: rand() >= disabledShare,
       userType: 'Member',
       emailVerified: true,
+      ...(hasPhoto
+        ? {
+            photo: {
+              contentType: 'image/png',
+              data: placeholderPhoto(id).toString('base64'),
+            },
+          }
+        : {}),
     });
   }
 
@@ -191,5 +212,8 @@ export function generateTenant(options: GeneratorOptions): EmulatedTenantData {
     groups,
     applications: [],
     managedIdentities: [],
+    ...(options.azureDevOps
+      ? { azureDevOps: generateAzureDevOps(options.azureDevOps) }
+      : {}),
   };
 }

@@ -12,7 +12,14 @@ export {
 export type { Clock, EmulatorOptions } from './Emulator';
 export { startEmulator, createEmulatorApp, entraRouteTemplate } from './server';
 export type { RunningEmulator, StartEmulatorOptions } from './server';
-export { GraphService, routeTemplate } from './graph/GraphService';
+export {
+  GraphService,
+  routeTemplate,
+  servicePrincipalId,
+} from './graph/GraphService';
+export { createLocalTls, listenHttps } from './tls';
+export type { HttpsListener, LocalTls } from './tls';
+export { placeholderPhoto } from './photo';
 export { TenantStore } from './tenant/TenantStore';
 export * from './tenant/types';
 export {
@@ -28,3 +35,22 @@ export { generateTenant, prng } from './generator';
 export type { GeneratorOptions } from './generator';
 export { defaultTenantFile } from './paths';
 export { runCli } from './cli';
+export { AdoStore } from './ado/AdoStore';
+export type {
+  AdoOrganization,
+  AdoProject,
+  AdoRepository,
+  AdoPipeline,
+  AdoRun,
+  AdoPrincipal,
+} from './ado/AdoStore';
+export {
+  createAdoRouter,
+  adoRouteTemplate,
+  LATEST_API_VERSION,
+} from './ado/router';
+export { generateAzureDevOps } from './ado/generate';
+export { azureDevOpsDispatcher, AZURE_DEVOPS_HOSTS } from './ado/https';
+export type { AzureDevOpsGeneratorOptions } from './ado/generate';
+export type * from './ado/model';
+export { PAT_SCOPES } from './ado/model';

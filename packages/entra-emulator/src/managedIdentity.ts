@@ -86,7 +86,9 @@ export function createManagedIdentityRouter(emulator: Emulator): Router {
       idtyp: 'app',
       uti: randomBytes(16).toString('base64url'),
       ver: v1 ? '1.0' : '2.0',
-      ...(resource === GRAPH_RESOURCE ? { roles: [] } : {}),
+      ...(resource === GRAPH_RESOURCE
+        ? { roles: mi.graphApplicationPermissions ?? [] }
+        : {}),
     });
     res.json({
       access_token: token,

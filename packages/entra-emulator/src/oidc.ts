@@ -778,6 +778,13 @@ async function verifyClientAssertion(
     );
     return;
   }
+  // Entra tolerates a few minutes of clock skew on `nbf`; MSAL rounds its `nbf` to the
+  // nearest second, so it is often up to half a second ahead.
+  const nbfMs = typeof unverified.nbf === 'number' ? unverified.nbf * 1000 : 0;
+  const verifyAt =
+    nbfMs > now.getTime() && nbfMs - now.getTime() <= 300_000
+      ? new Date(nbfMs)
+      : now;
   const candidates = app.keyCredentials.filter(
     k =>
       Date.parse(k.endDateTime) > now.getTime() &&
@@ -796,7 +803,7 @@ async function verifyClientAssertion(
     }
     try {
       const { payload } = await jwtVerify(assertion, key, {
-        currentDate: now,
+        currentDate: verifyAt,
         algorithms: [header.alg],
       });
       if (payload.iss !== payload.sub) throw aadsts.assertionIssuerMismatch();

@@ -1,19 +1,44 @@
 import express, { ErrorRequestHandler, Express } from 'express';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
+import { AdoStore } from './ado/AdoStore';
+import { createAdoRouter } from './ado/router';
+import { listenAdoHttps } from './ado/https';
+import { PAT_SCOPES, PatScope } from './ado/model';
 import { Emulator, EmulatorOptions } from './Emulator';
 import { validateFaultSettings } from './faults';
 import { GraphService } from './graph/GraphService';
 import { createOidcRouter } from './oidc';
 import { createManagedIdentityRouter } from './managedIdentity';
 import { loadTenantFile } from './tenant/loadTenants';
+import { listenHttps } from './tls';
+import { MICROSOFT_AUTHORITY_HOSTS } from './hostRouting';
 
 /** A running emulator: its state, its URL and a way to stop it. */
 export interface RunningEmulator {
   emulator: Emulator;
   graph: GraphService;
-  /** e.g. `http://localhost:7100`; the authority, and Graph at `${url}/v1.0`. */
+  /**
+   * e.g. `http://localhost:7100`; the authority, and Graph at `${url}/v1.0`. With `https`, the
+   * HTTPS listener's URL: the issuer and every endpoint the emulator hands out are https.
+   */
   url: string;
+  /** The plain-HTTP listener (the same app), also with `https`. */
+  httpUrl: string;
+  /** With `https`: the PEM of the CA that signed the emulator's certificate, for clients to trust. */
+  caPem?: string;
+  /** The Azure DevOps state: organizations, projects, repositories, PATs. */
+  ado: AdoStore;
+  /**
+   * The Azure DevOps root, e.g. `http://localhost:7101`: the real service's path layout
+   * (`https://dev.azure.com/{org}/...` becomes `${adoUrl}/{org}/...`, code search at
+   * `almsearch.dev.azure.com` too). The same API is at `${url}/ado/{org}/...`.
+   */
+  adoUrl: string;
+  /** `adoUrl`'s host and port: the `host` of an `integrations.azure` entry. */
+  adoHost: string;
+  /** With `adoHttps`: the HTTPS listener's URL and port, and the CA PEM its certificate chains to. */
+  adoHttps?: { url: string; port: number; caPem: string };
   close(): Promise<void>;
 }
 
@@ -25,6 +50,20 @@ export interface StartEmulatorOptions extends Partial<EmulatorOptions> {
   host?: string;
   /** The host name in URLs the emulator hands out (default `localhost`). */
   publicHost?: string;
+  /** Port of the Azure DevOps listener; 0 (the default) picks a free port. */
+  adoPort?: number;
+  /**
+   * Also serve Azure DevOps over HTTPS (on a free port) with a certificate for `localhost`,
+   * `dev.azure.com` and `almsearch.dev.azure.com` from a CA generated at start: with
+   * `azureDevOpsDispatcher` a client's requests to `https://dev.azure.com` reach the emulator.
+   */
+  adoHttps?: boolean;
+  /**
+   * Also listen for HTTPS (on a free port) with a CA and certificate generated at start, never
+   * written to disk, and hand out https URLs: Microsoft's client libraries (`@azure/identity`,
+   * MSAL) accept only an https authority.
+   */
+  https?: boolean;
 }
 
 /** The Entra ID and managed identity routes the emulator serves, as counted per route. */
@@ -84,6 +123,7 @@ export function entraRouteTemplate(
 export function createEmulatorApp(
   emulator: Emulator,
   graph: GraphService,
+  ado?: AdoStore,
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -136,6 +176,7 @@ export function createEmulatorApp(
     });
     res.status(result.status).set(result.headers);
     if (result.body === undefined) res.end();
+    else if (Buffer.isBuffer(result.body)) res.send(result.body);
     else res.json(result.body);
   });
   // A body that is not JSON gets Graph's error, not Express's HTML page.
@@ -175,6 +216,43 @@ export function createEmulatorApp(
   admin.post('/keys/rotate', async (_req, res) => {
     res.json({ kid: await emulator.keys.rotate() });
   });
+  // A PAT, as a user creates one in Azure DevOps' user settings; the text is shown once.
+  admin.post('/ado/pats', (req, res) => {
+    const b = (req.body ?? {}) as Record<string, unknown>;
+    if (!ado) {
+      res
+        .status(404)
+        .json({ error: 'this emulator has no Azure DevOps surface' });
+      return;
+    }
+    const scopes = b.scopes ?? ['full'];
+    if (
+      typeof b.organization !== 'string' ||
+      typeof b.user !== 'string' ||
+      !Array.isArray(scopes) ||
+      scopes.some(x => !(PAT_SCOPES as readonly unknown[]).includes(x)) ||
+      (b.validTo !== undefined && Number.isNaN(Date.parse(String(b.validTo))))
+    ) {
+      res.status(400).json({
+        error: `expected { organization, user, scopes?: [${PAT_SCOPES.join(
+          ', ',
+        )}], validTo?: ISO date, displayName? }`,
+      });
+      return;
+    }
+    try {
+      res.status(201).json(
+        ado.createPersonalAccessToken(b.organization, b.user, {
+          scopes: scopes as PatScope[],
+          validTo: b.validTo ? new Date(String(b.validTo)) : undefined,
+          displayName:
+            typeof b.displayName === 'string' ? b.displayName : undefined,
+        }),
+      );
+    } catch (e) {
+      res.status(400).json({ error: (e as Error).message });
+    }
+  });
   const adminBodyError: ErrorRequestHandler = (err, _req, res, _next) => {
     res
       .status(400)
@@ -182,6 +260,13 @@ export function createEmulatorApp(
   };
   admin.use(adminBodyError);
   app.use('/_emulator', admin);
+
+  // Azure DevOps under a path prefix (the same API as the Azure DevOps listener's root).
+  if (ado)
+    app.use(
+      '/ado',
+      createAdoRouter(ado, () => `${emulator.baseUrl}/ado`),
+    );
 
   app.use(createManagedIdentityRouter(emulator));
   app.use(createOidcRouter(emulator));
@@ -205,24 +290,69 @@ export async function startEmulator(
   if (!tenants) throw new Error('startEmulator needs tenants or a tenantFile');
   const emulator = await Emulator.create({ ...options, tenants });
   const graph = new GraphService(emulator);
-  const app = createEmulatorApp(emulator, graph);
-  const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () =>
-      resolve(),
-    );
+  const ado = AdoStore.create(emulator, tenants);
+  const app = createEmulatorApp(emulator, graph, ado);
+  const adoApp = express();
+  adoApp.disable('x-powered-by');
+  adoApp.set('etag', false);
+  adoApp.use((_req, _res, next) => {
+    const latency = emulator.faults.settings.latencyMs;
+    if (latency > 0) setTimeout(next, latency);
+    else next();
   });
+  adoApp.use(createAdoRouter(ado));
+  const listen = async (handler: Express, port: number) => {
+    const s = http.createServer(handler);
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, options.host ?? '127.0.0.1', () => resolve());
+    });
+    return s;
+  };
+  const server = await listen(app, options.port ?? 0);
+  const adoServer = await listen(adoApp, options.adoPort ?? 0);
+  const host = options.publicHost ?? 'localhost';
   const port = (server.address() as AddressInfo).port;
-  emulator.baseUrl = `http://${options.publicHost ?? 'localhost'}:${port}`;
+  emulator.baseUrl = `http://${host}:${port}`;
+  const adoHost = `${host}:${(adoServer.address() as AddressInfo).port}`;
+  const adoUrl = `http://${adoHost}`;
+  const adoTls = options.adoHttps
+    ? await listenAdoHttps(adoApp, options.host ?? '127.0.0.1', host)
+    : undefined;
+  const tls = options.https
+    ? await listenHttps(
+        app,
+        options.host ?? '127.0.0.1',
+        host,
+        MICROSOFT_AUTHORITY_HOSTS,
+      )
+    : undefined;
+  if (tls) emulator.baseUrl = tls.url;
+  const stop = (s: http.Server) =>
+    new Promise<void>((resolve, reject) => {
+      s.closeAllConnections?.();
+      s.close(err => (err ? reject(err) : resolve()));
+    });
   return {
     emulator,
     graph,
     url: emulator.baseUrl,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections?.();
-        server.close(err => (err ? reject(err) : resolve()));
-      }),
+    httpUrl: `http://${host}:${port}`,
+    caPem: tls?.caPem,
+    ado,
+    adoUrl,
+    adoHost,
+    adoHttps: adoTls
+      ? { url: adoTls.url, port: adoTls.port, caPem: adoTls.caPem }
+      : undefined,
+    close: async () => {
+      await Promise.all([
+        stop(server),
+        stop(adoServer),
+        tls?.close(),
+        adoTls?.close(),
+      ]);
+      ado.dispose();
+    },
   };
 }

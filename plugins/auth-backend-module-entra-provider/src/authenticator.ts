@@ -10,6 +10,7 @@ import { createRemoteJWKSet, JWTVerifyGetKey } from 'jose';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { ClientAuth, readClientAuth } from './clientAuth';
 import { explained } from './explain';
+import { countSignIns } from './metrics';
 import { validateIdToken } from './idToken';
 
 /** The claims of a validated Entra ID token that Gatehouse uses. */
@@ -401,7 +402,9 @@ export function createEntraAuthenticator(options: {
   return {
     ...authenticator,
     authenticate: explained(
-      authenticator.authenticate.bind(authenticator),
+      countSignIns(authenticator.authenticate.bind(authenticator), {
+        countSuccess: false,
+      }),
       options.logger,
       'Entra ID sign-in',
     ),

@@ -13,6 +13,7 @@ import { entraEmulatorServiceRef } from '@gatehouse/plugin-entra-emulator-node';
 import { createEntraAuthenticator } from './authenticator';
 import { createGroupRefLookup } from './groupOwnership';
 import { explained } from './explain';
+import { countSignIns } from './metrics';
 import { createEntraSignInResolvers } from './resolvers';
 
 /** The same resolvers, whose refusals reach the sign-in page and the log with a correlation id. */
@@ -24,7 +25,7 @@ function explainedResolvers<T extends Record<string, SignInResolverFactory>>(
   for (const [name, factory] of Object.entries(factories)) {
     const wrapped = ((opts?: unknown) =>
       explained(
-        factory(opts),
+        countSignIns(factory(opts), { countSuccess: true }),
         logger,
         `Sign-in resolver ${name}`,
       )) as SignInResolverFactory;

@@ -202,7 +202,7 @@ export class DeltaReader {
         ),
       ),
     );
-    let changes = 0;
+    const count = { changes: 0 };
     limiter.add(() =>
       this.list<DeltaObject>(
         limiter,
@@ -210,7 +210,7 @@ export class DeltaReader {
         `/users?$select=${this.options.userSelect.join(',')}&$top=999`,
         page => {
           for (const o of page) state.applyUser(o);
-          changes += page.length;
+          count.changes += page.length;
         },
       ),
     );
@@ -221,25 +221,14 @@ export class DeltaReader {
         `/groups?$select=${this.options.groupSelect.join(',')}&$top=999`,
         (page, depth) => {
           for (const o of page) state.applyGroup(o);
-          changes += page.length;
+          count.changes += page.length;
           for (let i = 0; i < page.length; i += this.groupsPerMemberRead) {
-            const ids = page.slice(i, i + this.groupsPerMemberRead);
-            const filter = ids.map(g => `id eq '${g.id}'`).join(' or ');
-            limiter.add(async () => {
-              await this.follow(
-                limiter,
-                longest.from(depth),
-                `/groups/delta?$select=members&$filter=${encodeURIComponent(
-                  filter,
-                )}`,
-                o => {
-                  // Only the members: the group's properties came from the list.
-                  if (!state.groups.has(o.id) || o['@removed']) return;
-                  state.applyGroup(o);
-                  changes += o['members@delta']?.length ?? 0;
-                },
-              );
-            });
+            const ids = page
+              .slice(i, i + this.groupsPerMemberRead)
+              .map(g => g.id);
+            limiter.add(() =>
+              this.readMembers(limiter, longest.from(depth), ids, state, count),
+            );
           }
         },
       ),
@@ -249,9 +238,31 @@ export class DeltaReader {
       state,
       links: { users, groups },
       full: true,
-      changes,
+      changes: count.changes,
       sequentialRequests: longest.depth,
     };
+  }
+
+  /** The members of some groups, through `/groups/delta` scoped to their ids. */
+  private async readMembers(
+    limiter: TaskLimiter,
+    chain: Chain,
+    groupIds: string[],
+    state: OrgState,
+    count: { changes: number },
+  ): Promise<void> {
+    const filter = groupIds.map(id => `id eq '${id}'`).join(' or ');
+    await this.follow(
+      limiter,
+      chain,
+      `/groups/delta?$select=members&$filter=${encodeURIComponent(filter)}`,
+      o => {
+        // Only the members: the group's properties came from the list.
+        if (!state.groups.has(o.id) || o['@removed']) return;
+        state.applyGroup(o);
+        count.changes += o['members@delta']?.length ?? 0;
+      },
+    );
   }
 
   /** Reads a collection page by page (`@odata.nextLink`), handing each page over. */
@@ -265,8 +276,9 @@ export class DeltaReader {
     let depth = chain.depth;
     while (url && !limiter.failed) {
       // Urgent: each list page names the groups whose member reads come next.
+      const current = url;
       const page: ListPage<T> = await limiter.slot(
-        () => this.client.get<ListPage<T>>(url!),
+        () => this.client.get<ListPage<T>>(current),
         true,
       );
       depth += 1;
@@ -286,7 +298,10 @@ export class DeltaReader {
     let url = start;
     let depth = chain.depth;
     for (;;) {
-      const page = await limiter.slot(() => this.client.get<DeltaPage>(url));
+      const current = url;
+      const page = await limiter.slot(() =>
+        this.client.get<DeltaPage>(current),
+      );
       depth += 1;
       chain.reached(depth);
       for (const o of page.value) apply(o);

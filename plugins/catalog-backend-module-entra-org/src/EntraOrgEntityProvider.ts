@@ -24,7 +24,11 @@ import {
   SyncSnapshot,
 } from './OrgSyncStore';
 import { DeltaObject } from './OrgState';
+import { recordOrgSyncRound } from './metrics';
+import { PhotoLoader } from './photos';
+import { RoundExtras } from './roundExtras';
 import { EntraOrgProviderStatus, EntraOrgRoundStatus } from './status';
+import { EntraOrgTransformers } from './transformers';
 
 export interface EntraOrgProviderOptions {
   id: string;
@@ -50,6 +54,21 @@ export interface EntraOrgProviderOptions {
   maxJournal?: number;
   /** The schedule's frequency, when it is a fixed one: gives the status its next round. */
   frequencyMs?: number;
+  /** User properties read besides those entities are made from (for transformers). */
+  userSelect?: string[];
+  /** Group properties read besides those entities are made from (for transformers). */
+  groupSelect?: string[];
+  /** Keep only the groups assigned to this app (client id); needs Application.Read.All. */
+  groupAssignedToApp?: string;
+  /** Profile photos as `spec.profile.picture`; off when undefined (the default). */
+  photos?: PhotoLoader;
+  /** Transformers from `entraOrgTransformersExtensionPoint`. */
+  transformers?: EntraOrgTransformers;
+  /**
+   * Users' `memberOf` also lists the groups above their groups, so a member of a child group
+   * owns what the parent groups own. Default false.
+   */
+  includeTransitiveGroupOwnership?: boolean;
 }
 
 /** What one round did; also the fields of its log line. */
@@ -101,6 +120,8 @@ export class EntraOrgEntityProvider implements EntityProvider {
   /** The state this process stored last (see `read`). */
   private cache?: StoredSync;
   private readonly maxJournal: number;
+  /** Assigned groups, photos and transformers: what a round adds to the directory it read. */
+  private readonly extras: RoundExtras;
 
   constructor(private readonly options: EntraOrgProviderOptions) {
     this.maxJournal = options.maxJournal ?? 50;
@@ -113,11 +134,20 @@ export class EntraOrgEntityProvider implements EntityProvider {
     this.userSelect = unique([
       ...USER_PROPERTIES,
       ...(this.userFilter ? filterProperties(this.userFilter) : []),
+      ...(options.userSelect ?? []),
     ]);
     this.groupSelect = unique([
       ...GROUP_PROPERTIES,
       ...(this.groupFilter ? filterProperties(this.groupFilter) : []),
+      ...(options.groupSelect ?? []),
     ]);
+    this.extras = new RoundExtras({
+      assignedToApp: options.groupAssignedToApp,
+      photos: options.photos,
+      userFilter: this.userFilter,
+      transformers: options.transformers,
+      includeTransitiveGroupOwnership: options.includeTransitiveGroupOwnership,
+    });
   }
 
   getProviderName(): string {
@@ -230,6 +260,7 @@ export class EntraOrgEntityProvider implements EntityProvider {
       userFilter: this.userFilter,
       groupFilter: this.groupFilter,
       previousNames: stored?.names,
+      ...(await this.extras.forRound(client, round)),
     });
     const hashes = hashEntities(
       entities,
@@ -327,7 +358,7 @@ export class EntraOrgEntityProvider implements EntityProvider {
     };
     logger.info(
       `Entra org sync ${id}: ${summary.kind} round, ${summary.users} users, ${summary.groups} groups, ${summary.memberships} memberships, ${summary.changedEntities} entities changed, ${summary.graphRequests} Graph requests, ${summary.resourceUnits} RU, ${summary.throttled} throttled (429), ${summary.durationMs} ms`,
-      { ...summary },
+      { ...recordOrgSyncRound(summary) },
     );
     const {
       provider: _p,

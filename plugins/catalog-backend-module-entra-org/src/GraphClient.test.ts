@@ -50,6 +50,69 @@ describe('GraphClient against the emulator', () => {
       },
     );
 
+  it('holds back every request when the app budget is spent, only the one when a request alone was refused', async () => {
+    const released: Array<() => void> = [];
+    const blocking = () =>
+      new GraphClient(
+        `${running.url}/v1.0`,
+        { authority: running.url, tenantId, clientId: APP_ID, clientSecret },
+        {
+          maxRetries: 2,
+          sleep: ms => {
+            waits.push(ms);
+            return new Promise<void>(r => released.push(r));
+          },
+        },
+      );
+    const settled = <T>(p: Promise<T>) => {
+      let done = false;
+      p.then(() => (done = true));
+      return () => done;
+    };
+    const flush = () => new Promise(r => setTimeout(r, 100));
+
+    // An injected 429 (no throttle scope): the other request goes on while this one waits.
+    let calls = 0;
+    running.emulator.faults.configure({
+      rate429: 0.5,
+      retryAfterSeconds: 1,
+      routes: '^GET /organization$',
+      random: () => (calls++ === 0 ? 0 : 0.9),
+    });
+    const c = blocking();
+    const refused = settled(c.get('/organization'));
+    await flush();
+    expect(waits).toEqual([1000]);
+    await c.get('/organization');
+    expect(refused()).toBe(false);
+    released.shift()!();
+    await flush();
+    expect(refused()).toBe(true);
+
+    // The budget spent (429 with x-ms-throttle-scope): a request sent after it waits too.
+    waits = [];
+    running.emulator.faults.configure({
+      rate429: 0,
+      routes: null,
+      random: null,
+      budgetOverride: 1,
+    });
+    running.emulator.faults.resetCounters();
+    const d = blocking();
+    await d.get('/organization');
+    const throttled = settled(d.get('/organization'));
+    await flush();
+    expect(waits).toHaveLength(1);
+    const after = settled(d.get('/organization'));
+    await flush();
+    expect(after()).toBe(false);
+    running.emulator.faults.configure({ budgetOverride: null });
+    released.shift()!();
+    await flush();
+    expect(throttled()).toBe(true);
+    expect(after()).toBe(true);
+  });
+
   it('waits out a 429 as long as Retry-After says and counts it', async () => {
     let calls = 0;
     running.emulator.faults.configure({

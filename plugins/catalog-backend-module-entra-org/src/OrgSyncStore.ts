@@ -197,7 +197,7 @@ export class OrgSyncStore {
     },
   ): Promise<number> {
     const { state, names, hashes } = round.snapshot;
-    const chunks = (function* chunks(): Generator<Chunk> {
+    const chunks = (function* snapshotChunks(): Generator<Chunk> {
       for (const users of chunked(state.users.values(), CHUNK_ITEMS)) {
         yield {
           u: users.map(

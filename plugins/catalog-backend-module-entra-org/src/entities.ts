@@ -4,8 +4,10 @@ import {
   GroupEntity,
   UserEntity,
 } from '@backstage/catalog-model';
+import { markForRehash } from './entityDiff';
 import { matchesFilter, ODataFilter } from './filter';
 import { GraphGroup, GraphUser, OrgState } from './OrgState';
+import { EntraOrgTransformers } from './transformers';
 
 export const USER_ID_ANNOTATION = 'graph.microsoft.com/user-id';
 export const GROUP_ID_ANNOTATION = 'graph.microsoft.com/group-id';
@@ -44,6 +46,22 @@ export interface RenderOptions {
    * its Graph name says the same, so a newcomer with a colliding name never renames anyone.
    */
   previousNames?: Record<string, string>;
+  /** Keep only these groups (after `groupFilter`): e.g. the groups assigned to the app. */
+  groupIds?: ReadonlySet<string>;
+  /** Profile pictures (data URLs) by user id, for `spec.profile.picture`. */
+  pictures?: ReadonlyMap<string, string>;
+  /** Run on every entity made; they may change or drop it. */
+  transformers?: EntraOrgTransformers;
+  /**
+   * A user's `memberOf` also lists every group above their groups (all parents, up the
+   * nesting), so the catalog's ownership (`memberOf` relations) includes what those own.
+   */
+  transitiveMemberOf?: boolean;
+  /**
+   * Objects (ids) whose entities changed besides what Graph's delta reported, or `all`: their
+   * entities are hashed again (see `markForRehash`).
+   */
+  rehash?: ReadonlySet<string> | 'all';
 }
 
 /** The entities, and the names they were given (for the next round's `previousNames`). */
@@ -122,8 +140,10 @@ export function renderEntities(
     .filter(u => u.accountEnabled !== false)
     .filter(u => !userFilter || matchesFilter(userFilter, u))
     .sort(byId);
+  const { groupIds, pictures } = options;
   const groups: GraphGroup[] = [...state.groups.values()]
     .filter(g => !groupFilter || matchesFilter(groupFilter, g))
+    .filter(g => !groupIds || groupIds.has(g.id))
     .sort(byId);
   const userName = assignNames(
     users.map(u => ({
@@ -155,6 +175,14 @@ export function renderEntities(
     }
   }
   const membersOf = (gid: string) => [...(state.members.get(gid) ?? [])];
+  const ancestorsOf = ancestorLookup(parents);
+  const memberOf = (uid: string): string[] => {
+    const direct = userGroups.get(uid) ?? [];
+    if (!options.transitiveMemberOf) return direct;
+    const all = new Set(direct);
+    for (const gid of direct) for (const a of ancestorsOf(gid)) all.add(a);
+    return [...all];
+  };
 
   const userEntities: UserEntity[] = users.map(u => ({
     apiVersion: 'backstage.io/v1alpha1',
@@ -172,8 +200,11 @@ export function renderEntities(
       profile: {
         displayName: u.displayName,
         ...(u.mail ? { email: u.mail } : {}),
+        ...(pictures?.has(u.id) ? { picture: pictures.get(u.id) } : {}),
       },
-      memberOf: (userGroups.get(u.id) ?? []).map(g => groupName.get(g)!).sort(),
+      memberOf: memberOf(u.id)
+        .map(g => groupName.get(g)!)
+        .sort(),
     },
   }));
   const groupEntities: GroupEntity[] = groups.map(g => {
@@ -206,8 +237,106 @@ export function renderEntities(
       },
     };
   });
-  return {
-    entities: [...userEntities, ...groupEntities],
-    names: Object.fromEntries([...userName, ...groupName]),
+  const names = Object.fromEntries([...userName, ...groupName]);
+  const entities =
+    options.transformers?.user.length || options.transformers?.group.length
+      ? transform(userEntities, users, groupEntities, groups, options)
+      : [...userEntities, ...groupEntities];
+  const { rehash } = options;
+  if (rehash) {
+    for (const e of entities) {
+      const annotations = e.metadata.annotations ?? {};
+      const id =
+        annotations[USER_ID_ANNOTATION] ?? annotations[GROUP_ID_ANNOTATION];
+      if (rehash === 'all' || (id && rehash.has(id))) markForRehash(e);
+    }
+  }
+  return { entities, names };
+}
+
+/** Every group above a group (through all its parents), memoised; cycles are cut. */
+function ancestorLookup(
+  parents: Map<string, string[]>,
+): (gid: string) => Set<string> {
+  const memo = new Map<string, Set<string>>();
+  const visiting = new Set<string>();
+  const up = (gid: string): Set<string> => {
+    const known = memo.get(gid);
+    if (known) return known;
+    const out = new Set<string>();
+    if (visiting.has(gid)) return out;
+    visiting.add(gid);
+    for (const p of parents.get(gid) ?? []) {
+      out.add(p);
+      for (const a of up(p)) out.add(a);
+    }
+    visiting.delete(gid);
+    memo.set(gid, out);
+    return out;
   };
+  return up;
+}
+
+/**
+ * Runs the transformers, then follows what they did in the references between entities:
+ * a dropped user or group leaves the members, `memberOf`, `children` and `parent` lists, a
+ * renamed one is renamed there too.
+ */
+function transform(
+  userEntities: UserEntity[],
+  users: GraphUser[],
+  groupEntities: GroupEntity[],
+  groups: GraphGroup[],
+  options: RenderOptions,
+): Array<UserEntity | GroupEntity> {
+  const context = {
+    providerId: options.providerId,
+    tenantId: options.tenantId,
+  };
+  const { user: userT = [], group: groupT = [] } = options.transformers ?? {};
+  const run = <E, G>(
+    entity: E,
+    source: G,
+    list: Array<(e: E, s: G, c: typeof context) => E | undefined>,
+  ): E | undefined => {
+    let current: E | undefined = structuredClone(entity);
+    for (const t of list) {
+      if (current === undefined) break;
+      current = t(current, source, context);
+    }
+    return current;
+  };
+  // Old name to new name, or null when the entity was dropped.
+  const userRename = new Map<string, string | null>();
+  const groupRename = new Map<string, string | null>();
+  const keptUsers: UserEntity[] = [];
+  const keptGroups: GroupEntity[] = [];
+  userEntities.forEach((e, i) => {
+    const out = run(e, users[i], userT);
+    userRename.set(e.metadata.name, out ? out.metadata.name : null);
+    if (out) keptUsers.push(out);
+  });
+  groupEntities.forEach((e, i) => {
+    const out = run(e, groups[i], groupT);
+    groupRename.set(e.metadata.name, out ? out.metadata.name : null);
+    if (out) keptGroups.push(out);
+  });
+  const follow = (rename: Map<string, string | null>, refs: string[]) =>
+    refs.flatMap(r => {
+      const to = rename.has(r) ? rename.get(r) : r;
+      return to ? [to] : [];
+    });
+  for (const u of keptUsers) {
+    u.spec.memberOf = follow(groupRename, u.spec.memberOf ?? []);
+  }
+  for (const g of keptGroups) {
+    g.spec.members = follow(userRename, g.spec.members ?? []);
+    g.spec.children = follow(groupRename, g.spec.children);
+    if (g.spec.parent) {
+      const [parent] = follow(groupRename, [g.spec.parent]);
+      if (parent) g.spec.parent = parent;
+      else delete g.spec.parent;
+    }
+  }
+  return [...keptUsers, ...keptGroups];
 }

@@ -9,6 +9,17 @@ const OBJECT_ID_ANNOTATIONS = [
   'graph.microsoft.com/group-id',
 ];
 
+/** Entities changed by more than the directory (photos, transformers, assignments). */
+const changedBesidesGraph = new WeakSet<Entity>();
+
+/**
+ * Marks an entity whose content may have changed for a reason Graph's delta does not show
+ * (a new photo, a transformer, an app assignment): `hashEntities` hashes it again.
+ */
+export function markForRehash(entity: Entity): void {
+  changedBesidesGraph.add(entity);
+}
+
 /**
  * A hash per entity ref; the entities are built in a fixed key order, so JSON is canonical.
  * With `reuse`, an entity of an object outside `affected` keeps its previous hash (see
@@ -26,7 +37,11 @@ export function hashEntities(
       const objectId = OBJECT_ID_ANNOTATIONS.map(a => annotations[a]).find(
         Boolean,
       );
-      if (objectId && !reuse.affected.has(objectId)) {
+      if (
+        objectId &&
+        !reuse.affected.has(objectId) &&
+        !changedBesidesGraph.has(e)
+      ) {
         out[ref] = reuse.previous[ref];
         continue;
       }

@@ -215,3 +215,35 @@ export function matchesFilter(
       return compare(node.op, read(obj, node.path), node.value);
   }
 }
+
+/** The group settings that are shorthands for a filter. */
+export interface GroupFilterShorthands {
+  /** Only security groups (`securityEnabled eq true`). */
+  securityGroupsOnly?: boolean;
+  /** Only groups whose display name starts with one of these (case-insensitive, as Graph). */
+  displayNamePrefixes?: string[];
+}
+
+const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * `group.filter` and the shorthands, as one filter: all of them must hold. Undefined when
+ * none is set.
+ */
+export function composeGroupFilter(
+  filter: string | undefined,
+  shorthands: GroupFilterShorthands,
+): string | undefined {
+  const parts: string[] = [];
+  if (filter) parts.push(`(${filter})`);
+  if (shorthands.securityGroupsOnly) parts.push('securityEnabled eq true');
+  const prefixes = shorthands.displayNamePrefixes ?? [];
+  if (prefixes.length) {
+    parts.push(
+      `(${prefixes
+        .map(p => `startswith(displayName, ${quote(p)})`)
+        .join(' or ')})`,
+    );
+  }
+  return parts.length ? parts.join(' and ') : undefined;
+}

@@ -17,6 +17,25 @@ export type {
   GraphCredentials,
 } from './GraphClient';
 export { readOrg, toEntities } from './readOrg';
+export { entraOrgTransformersExtensionPoint } from './transformers';
+export type {
+  EntraOrgGroupTransformer,
+  EntraOrgTransformerContext,
+  EntraOrgTransformers,
+  EntraOrgTransformersExtensionPoint,
+  EntraOrgUserTransformer,
+} from './transformers';
+export { readProviderTarget } from './credentials';
+export type {
+  CredentialKind,
+  CredentialOverrides,
+  ProviderTarget,
+} from './credentials';
+export { ENTRA_CLOUDS, graphScope } from './clouds';
+export type { EntraCloud } from './clouds';
+export { PhotoLoader, PhotoStore, PHOTO_CONCURRENCY } from './photos';
+export type { PhotoLoaderOptions } from './photos';
+export type { GraphGroup, GraphUser } from './OrgState';
 export { entraOrgStatusServiceRef } from './status';
 export type {
   EntraOrgProviderStatus,

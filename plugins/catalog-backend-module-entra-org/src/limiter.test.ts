@@ -5,23 +5,18 @@ const tick = () => new Promise<void>(r => setImmediate(r));
 describe('TaskLimiter', () => {
   it('never runs more tasks at once than allowed, and runs them all', async () => {
     const limiter = new TaskLimiter(3);
-    let running = 0;
-    let most = 0;
-    let done = 0;
-    for (let i = 0; i < 20; i++) {
-      limiter.add(() =>
-        limiter.slot(async () => {
-          running += 1;
-          most = Math.max(most, running);
-          await tick();
-          running -= 1;
-          done += 1;
-        }),
-      );
-    }
+    const seen = { running: 0, most: 0, done: 0 };
+    const task = async () => {
+      seen.running += 1;
+      seen.most = Math.max(seen.most, seen.running);
+      await tick();
+      seen.running -= 1;
+      seen.done += 1;
+    };
+    for (let i = 0; i < 20; i++) limiter.add(() => limiter.slot(task));
     await limiter.settle();
-    expect(most).toBe(3);
-    expect(done).toBe(20);
+    expect(seen.most).toBe(3);
+    expect(seen.done).toBe(20);
   });
 
   it('lets an urgent task go before those already waiting', async () => {

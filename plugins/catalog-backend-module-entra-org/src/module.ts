@@ -8,9 +8,16 @@ import { HumanDuration } from '@backstage/types';
 import { Duration } from 'luxon';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
 import { entraEmulatorServiceRef } from '@gatehouse/plugin-entra-emulator-node';
+import { readProviderTarget } from './credentials';
 import { EntraOrgEntityProvider } from './EntraOrgEntityProvider';
+import { composeGroupFilter } from './filter';
 import { OrgSyncStore } from './OrgSyncStore';
+import { PhotoLoader, PhotoStore } from './photos';
 import { entraOrgStatusServiceRef } from './status';
+import {
+  EntraOrgTransformers,
+  entraOrgTransformersExtensionPoint,
+} from './transformers';
 
 const DEFAULT_SCHEDULE = {
   frequency: { minutes: 30 },
@@ -34,6 +41,15 @@ export const catalogModuleEntraOrg = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'entra-org',
   register(reg) {
+    const transformers: EntraOrgTransformers = { user: [], group: [] };
+    reg.registerExtensionPoint(entraOrgTransformersExtensionPoint, {
+      addUserTransformer: t => {
+        transformers.user.push(t);
+      },
+      addGroupTransformer: t => {
+        transformers.group.push(t);
+      },
+    });
     reg.registerInit({
       deps: {
         catalog: catalogProcessingExtensionPoint,
@@ -71,32 +87,56 @@ export const catalogModuleEntraOrg = createBackendModule({
             refresh: () => scheduler.triggerTask(provider.taskId),
           });
         };
+        let photoStore: PhotoStore | undefined;
         for (const id of ids) {
           const c = providersConfig!.getConfig(id);
-          const authority = (
-            c.getOptionalString('authority') ??
-            'https://login.microsoftonline.com'
-          ).replace(/\/+$/, '');
-          const credentials = {
-            authority,
-            tenantId: c.getString('tenantId'),
-            clientId: c.getString('clientId'),
-            clientSecret: c.getString('clientSecret'),
-          };
-          const graphBaseUrl = (
-            c.getOptionalString('target') ?? 'https://graph.microsoft.com/v1.0'
-          ).replace(/\/+$/, '');
+          // Read now, so a configuration mistake stops the backend at start.
+          const target = readProviderTarget(c);
+          logger.info(
+            `Entra org sync ${id}: tenant ${c.getString(
+              'tenantId',
+            )}, credential ${target.kind}, authority ${
+              target.authority
+            }, Graph ${target.graphBaseUrl}`,
+          );
           const schedule = c.has('schedule')
             ? readSchedulerServiceTaskScheduleDefinitionFromConfig(
                 c.getConfig('schedule'),
               )
             : DEFAULT_SCHEDULE;
+          const loadPhotos = c.getOptionalBoolean('user.loadPhotos') ?? false;
+          if (loadPhotos) photoStore ??= await PhotoStore.create(database);
           add(
             new EntraOrgEntityProvider({
               id,
-              target: async () => ({ graphBaseUrl, credentials }),
+              target: async () => target,
               userFilter: c.getOptionalString('user.filter'),
-              groupFilter: c.getOptionalString('group.filter'),
+              userSelect: c.getOptionalStringArray('user.select'),
+              groupFilter: composeGroupFilter(
+                c.getOptionalString('group.filter'),
+                {
+                  securityGroupsOnly: c.getOptionalBoolean(
+                    'group.securityGroupsOnly',
+                  ),
+                  displayNamePrefixes: c.getOptionalStringArray(
+                    'group.displayNamePrefixes',
+                  ),
+                },
+              ),
+              groupSelect: c.getOptionalStringArray('group.select'),
+              groupAssignedToApp: c.getOptionalString('group.assignedToApp'),
+              photos:
+                loadPhotos && photoStore
+                  ? new PhotoLoader({
+                      providerId: id,
+                      store: photoStore,
+                      logger,
+                    })
+                  : undefined,
+              transformers,
+              includeTransitiveGroupOwnership: c.getOptionalBoolean(
+                'includeTransitiveGroupOwnership',
+              ),
               logger,
               store,
               taskRunner: scheduler.createScheduledTaskRunner(schedule),
@@ -123,6 +163,7 @@ export const catalogModuleEntraOrg = createBackendModule({
                   },
                 };
               },
+              transformers,
               logger,
               store,
               taskRunner: scheduler.createScheduledTaskRunner(DEFAULT_SCHEDULE),

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Emulator, GRAPH_APP_ID, GRAPH_RESOURCE } from '../Emulator';
 import { resourceUnitCost } from '../faults';
 import { BearerTokenError, verifyBearer } from '../tokens';
+import { stableGuid } from '../tenant/loadTenants';
 import { TenantStore } from '../tenant/TenantStore';
 import { EmulatedGroup, EmulatedUser } from '../tenant/types';
 import { FilterError, FilterNode, matches, parseFilter } from './filter';
@@ -76,6 +77,44 @@ const GROUP_FIELDS = [
 ];
 /** Group properties a delta query may select: `members` is the relationship tracked with `members@delta`. */
 const GROUP_DELTA_PROPS = [...GROUP_FIELDS, 'members'];
+const ORGANIZATION_FIELDS = [
+  'id',
+  'displayName',
+  'tenantType',
+  'verifiedDomains',
+];
+const APP_ROLE_ASSIGNMENT_FIELDS = [
+  'id',
+  'deletedDateTime',
+  'appRoleId',
+  'createdDateTime',
+  'principalDisplayName',
+  'principalId',
+  'principalType',
+  'resourceDisplayName',
+  'resourceId',
+];
+/** The sizes of `/photos/{size}`, as Graph lists them. */
+const PHOTO_SIZES = [
+  '48x48',
+  '64x64',
+  '96x96',
+  '120x120',
+  '240x240',
+  '360x360',
+  '432x432',
+  '504x504',
+  '648x648',
+];
+
+/**
+ * The object id of an app's service principal in a tenant. The emulator keeps no service
+ * principal objects, so the id is derived, stable for the tenant and the app.
+ */
+export function servicePrincipalId(t: TenantStore, appId: string): string {
+  return stableGuid(t.id, 'servicePrincipal', appId);
+}
+
 const MEMBER_PROPS = [...new Set([...USER_PROPS, ...GROUP_FIELDS])];
 const KNOWN_QUERY = new Set([
   '$select',
@@ -122,6 +161,20 @@ const PERMISSIONS = {
   organization: {
     app: ['Organization.Read.All', 'Directory.Read.All'],
     delegated: ['User.Read', 'Organization.Read.All', 'Directory.Read.All'],
+  },
+  appRoleAssignments: {
+    app: [
+      'Application.Read.All',
+      'Application.ReadWrite.All',
+      'AppRoleAssignment.ReadWrite.All',
+      'Directory.Read.All',
+    ],
+    delegated: [
+      'Application.Read.All',
+      'Application.ReadWrite.All',
+      'AppRoleAssignment.ReadWrite.All',
+      'Directory.Read.All',
+    ],
   },
   applications: {
     app: [
@@ -486,14 +539,17 @@ export class GraphService {
       case 'GET /me':
         return this.one(this.userJson(me(), req.query), 'users/$entity');
       case 'GET /me/photo/$value':
-      case 'GET /me/photos/{size}/$value':
-        // The emulated users have no photo: Graph answers 404 ImageNotFound, at any size.
-        me();
-        throw new GraphError(
-          404,
-          'ImageNotFound',
-          "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.",
-        );
+      case 'GET /me/photos/{size}/$value': {
+        // A user without a photo gets 404 ImageNotFound, at any size.
+        const user = me();
+        if (parts[1] === 'photos') this.photoSize(parts[2]);
+        if (!user.photo) throw this.noImage();
+        return {
+          status: 200,
+          headers: { 'content-type': user.photo.contentType },
+          body: Buffer.from(user.photo.data, 'base64'),
+        };
+      }
       case 'GET /me/memberOf':
         this.require(caller, 'memberOf');
         return this.list(
@@ -525,6 +581,19 @@ export class GraphService {
         if (caller.userId && caller.userId !== user.id)
           this.require(caller, 'users');
         return this.one(this.userJson(user, req.query), 'users/$entity');
+      }
+      case 'GET /users/{id}/photo/$value':
+      case 'GET /users/{id}/photos/{size}/$value': {
+        // Graph's photo reads need a user-read permission, as the user itself does.
+        this.require(caller, 'users');
+        const user = this.user(t, parts[1]);
+        if (parts[2] === 'photos') this.photoSize(parts[3]);
+        if (!user.photo) throw this.noImage();
+        return {
+          status: 200,
+          headers: { 'content-type': user.photo.contentType },
+          body: Buffer.from(user.photo.data, 'base64'),
+        };
       }
       case 'GET /users/{id}/memberOf':
         this.require(caller, 'memberOf');
@@ -609,30 +678,83 @@ export class GraphService {
         );
       case 'GET /organization': {
         this.require(caller, 'organization');
-        // The initial domain is the `.onmicrosoft` one the tenant was created with; the default is the first listed.
-        const initial =
-          t.domains.find(d => d.includes('.onmicrosoft.')) ?? t.domains[0];
+        return this.list(req, [this.organizationJson(t)], {
+          context: 'organization',
+          typeName: 'organization',
+          known: ORGANIZATION_FIELDS,
+          defaults: ORGANIZATION_FIELDS,
+        });
+      }
+      case 'GET /organization/{id}': {
+        this.require(caller, 'organization');
+        // Only the tenant the caller is signed in to is readable, as in Graph.
+        if (parts[1].toLowerCase() !== t.id) {
+          throw new GraphError(
+            404,
+            'Request_ResourceNotFound',
+            `Resource '${parts[1]}' does not exist or one of its queried reference-property objects are not present.`,
+          );
+        }
+        return this.one(
+          this.pick(
+            this.organizationJson(t),
+            this.selectFields(
+              req.query,
+              ORGANIZATION_FIELDS,
+              ORGANIZATION_FIELDS,
+              'organization',
+            ),
+          ),
+          'organization/$entity',
+        );
+      }
+      case 'GET /servicePrincipals/{id}/appRoleAssignedTo':
+      case "GET /servicePrincipals(appId='{appId}')/appRoleAssignedTo": {
+        this.require(caller, 'appRoleAssignments');
+        const byAppId = /^servicePrincipals\(appId='([^']*)'\)$/i.exec(
+          parts[0],
+        );
+        const app = byAppId
+          ? t.getApplication(byAppId[1].toLowerCase())
+          : t.applications.find(
+              a => servicePrincipalId(t, a.appId) === parts[1].toLowerCase(),
+            );
+        if (!app) {
+          throw new GraphError(
+            404,
+            'Request_ResourceNotFound',
+            `Resource '${
+              byAppId ? byAppId[1] : parts[1]
+            }' does not exist or one of its queried reference-property objects are not present.`,
+          );
+        }
+        const resourceId = servicePrincipalId(t, app.appId);
         return this.list(
           req,
-          [
-            {
-              id: t.id,
-              displayName: t.displayName,
-              tenantType: 'AAD',
-              verifiedDomains: t.domains.map((d, i) => ({
-                name: d,
-                isDefault: i === 0,
-                isInitial: d === initial,
-                type: 'Managed',
-                capabilities: 'Email, OfficeCommunicationsOnline',
-              })),
-            },
-          ],
+          app.appRoleAssignments.map(a => {
+            const principal = t.getObject(a.principalId);
+            return {
+              id: Buffer.from(
+                `${a.principalId}:${a.appRoleId}`.replace(/-/g, ''),
+                'hex',
+              )
+                .subarray(0, 32)
+                .toString('base64url'),
+              deletedDateTime: null,
+              appRoleId: a.appRoleId,
+              createdDateTime: '2024-01-01T00:00:00Z',
+              principalDisplayName: principal?.displayName ?? null,
+              principalId: a.principalId,
+              principalType: t.isUser(a.principalId) ? 'User' : 'Group',
+              resourceDisplayName: app.displayName,
+              resourceId,
+            };
+          }),
           {
-            context: 'organization',
-            typeName: 'organization',
-            known: ['id', 'displayName', 'tenantType', 'verifiedDomains'],
-            defaults: ['id', 'displayName', 'tenantType', 'verifiedDomains'],
+            context: `servicePrincipals('${resourceId}')/appRoleAssignedTo`,
+            typeName: 'appRoleAssignment',
+            known: APP_ROLE_ASSIGNMENT_FIELDS,
+            defaults: APP_ROLE_ASSIGNMENT_FIELDS,
           },
         );
       }
@@ -780,6 +902,37 @@ export class GraphService {
     return this.pick(
       this.userData(u),
       this.selectFields(query, USER_PROPS, USER_DEFAULT, 'user'),
+    );
+  }
+
+  private organizationJson(t: TenantStore): Record<string, unknown> {
+    // The initial domain is the `.onmicrosoft` one the tenant was created with; the default is the first listed.
+    const initial =
+      t.domains.find(d => d.includes('.onmicrosoft.')) ?? t.domains[0];
+    return {
+      id: t.id,
+      displayName: t.displayName,
+      tenantType: 'AAD',
+      verifiedDomains: t.domains.map((d, i) => ({
+        name: d,
+        isDefault: i === 0,
+        isInitial: d === initial,
+        type: 'Managed',
+        capabilities: 'Email, OfficeCommunicationsOnline',
+      })),
+    };
+  }
+
+  /** The sizes Graph keeps a photo in; any other size is a 404, like a missing photo. */
+  private photoSize(size: string): void {
+    if (!PHOTO_SIZES.includes(size)) throw this.noImage();
+  }
+
+  private noImage(): GraphError {
+    return new GraphError(
+      404,
+      'ImageNotFound',
+      "Exception of type 'Microsoft.Fast.Profile.Core.Exception.ImageNotFoundException' was thrown.",
     );
   }
 
@@ -1304,7 +1457,10 @@ export class GraphService {
         id: inner.id,
         status: res.status,
         headers: res.headers,
-        body: res.body,
+        // A binary body (a photo) comes back base64-encoded inside a batch, as in Graph.
+        body: Buffer.isBuffer(res.body)
+          ? res.body.toString('base64')
+          : res.body,
       });
     }
     return { status: 200, headers: {}, body: { responses } };
@@ -1322,7 +1478,24 @@ export function routeTemplate(method: string, path: string): string {
     'applications',
     'users',
     'groups',
+    'servicePrincipals',
+    '$value',
   ]);
+  const spByAppId = /^servicePrincipals\(appId='[^']*'\)$/i.test(
+    parts[0] ?? '',
+  );
+  if (spByAppId) {
+    return `${method.toUpperCase()} /servicePrincipals(appId='{appId}')${parts
+      .slice(1)
+      .map(p => `/${p}`)
+      .join('')}`;
+  }
+  if (parts[0] === 'users' && parts[2] === 'photos' && parts.length >= 4) {
+    return `${method.toUpperCase()} /users/{id}/photos/{size}${parts
+      .slice(4)
+      .map(p => `/${p}`)
+      .join('')}`;
+  }
   if (parts[0] === 'me' && parts[1] === 'photos' && parts.length >= 3) {
     return `${method.toUpperCase()} /me/photos/{size}${parts
       .slice(3)

@@ -2,6 +2,7 @@ import {
   EmulatedApplication,
   EmulatedManagedIdentity,
   EmulatedGroup,
+  EmulatedPhoto,
   EmulatedTenantData,
   EmulatedUser,
 } from './types';
@@ -180,6 +181,16 @@ export class TenantStore {
     const user = this.users.get(id);
     if (!user) throw new Error(`No user ${id} in tenant ${this.id}`);
     this.upsertUser({ ...user, ...patch, id });
+  }
+
+  /**
+   * Sets (or, with undefined, removes) a user's photo. Like Graph, a photo change is not a
+   * change of the user object: `/users/delta` does not report it.
+   */
+  setUserPhoto(id: string, photo: EmulatedPhoto | undefined): void {
+    const user = this.users.get(id);
+    if (!user) throw new Error(`No user ${id} in tenant ${this.id}`);
+    this.users.set(id, { ...user, photo });
   }
 
   removeUser(id: string): void {

@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import YAML from 'yaml';
+import { parseAzureDevOps } from '../ado/model';
+import { placeholderPhoto } from '../photo';
 import {
   EmulatedApplication,
   EmulatedGroup,
@@ -105,6 +107,17 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
       userType: u.userType === 'Guest' ? 'Guest' : 'Member',
       emailVerified:
         u.emailVerified ?? (mailDomain ? verified.has(mailDomain) : false),
+      // `photo: true` gives the user a generated placeholder photo.
+      ...(u.photo === true
+        ? {
+            photo: {
+              contentType: 'image/png',
+              data: placeholderPhoto(
+                guidOr(u.id, `${w}.id`, id, 'user', upn.toLowerCase()),
+              ).toString('base64'),
+            },
+          }
+        : {}),
     };
   });
   const userByUpn = new Map(
@@ -201,6 +214,7 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
           'mi-principal',
           name,
         ),
+        graphApplicationPermissions: m.graphApplicationPermissions ?? [],
       };
     },
   );
@@ -348,6 +362,9 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
     groups: allGroups,
     applications,
     managedIdentities,
+    ...(t.azureDevOps
+      ? { azureDevOps: parseAzureDevOps(t.azureDevOps, `${where}.azureDevOps`) }
+      : {}),
   };
 }
 

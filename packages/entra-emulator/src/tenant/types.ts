@@ -1,3 +1,5 @@
+import type { EmulatedAzureDevOps } from '../ado/model';
+
 /** A user of an emulated tenant, with the Graph `user` properties the emulator serves. */
 export interface EmulatedUser {
   id: string;
@@ -13,6 +15,14 @@ export interface EmulatedUser {
   userType: 'Member' | 'Guest';
   /** Whether the domain of `mail` is verified by the tenant (drives the `xms_edov` claim). */
   emailVerified: boolean;
+  /** The profile photo, when the user has one (Graph answers 404 ImageNotFound otherwise). */
+  photo?: EmulatedPhoto;
+}
+
+/** A profile photo: its bytes (base64) and media type. */
+export interface EmulatedPhoto {
+  contentType: string;
+  data: string;
 }
 
 /** A group of an emulated tenant. Members are object ids of users or groups. */
@@ -98,6 +108,8 @@ export interface EmulatedManagedIdentity {
   clientId: string;
   /** The identity's object (principal) id: `sub` and `oid` of its tokens. */
   principalId: string;
+  /** Microsoft Graph application permissions granted to the identity (its Graph tokens' `roles`). */
+  graphApplicationPermissions?: string[];
 }
 
 export interface EmulatedTenantData {
@@ -109,4 +121,6 @@ export interface EmulatedTenantData {
   groups: EmulatedGroup[];
   applications: EmulatedApplication[];
   managedIdentities: EmulatedManagedIdentity[];
+  /** Azure DevOps organizations connected to this tenant (the emulator's Azure DevOps surface). */
+  azureDevOps?: EmulatedAzureDevOps;
 }
