@@ -27,7 +27,12 @@ function routeFor(
   port: string | number | null | undefined,
 ): HostRoute | undefined {
   if (!host) return undefined;
-  if (port !== undefined && port !== null && port !== '' && Number(port) !== 443)
+  if (
+    port !== undefined &&
+    port !== null &&
+    port !== '' &&
+    Number(port) !== 443
+  )
     return undefined;
   const name = host.toLowerCase().replace(/\.$/, '');
   return routes.find(r => r.hosts.includes(name));
@@ -107,8 +112,7 @@ export function installHostRouting(routes: HostRoute[]): () => void {
 
   installed = () => {
     proto.createConnection = original;
-    (globalThis as any)[Symbol.for('undici.globalDispatcher.1')] =
-      previousDispatcher;
+    setGlobalDispatcher(previousDispatcher ?? new Agent());
     installed = undefined;
   };
   return installed;
@@ -156,14 +160,19 @@ export function emulatorHostRoutes(running: RunningEmulator): HostRoute[] {
   return routes;
 }
 
-/** The preload module for `node --require`: installs `GATEHOUSE_HOST_ROUTES` at start. */
-export const HOST_ROUTING_PRELOAD = require.resolve('./hostRoutingPreload');
+/**
+ * The path of the preload module for `node --require` (from source: after
+ * `@backstage/cli/config/nodeTransform.cjs`), which installs `GATEHOUSE_HOST_ROUTES` at start.
+ */
+export function hostRoutingPreload(): string {
+  return require.resolve('./hostRoutingPreload');
+}
 
 /**
  * The environment of a child process that runs unchanged Backstage/Azure SDK code against
  * the emulator under the real host names: the routes, and the managed identity endpoint in
  * the shape Azure Container Apps gives it (`IDENTITY_ENDPOINT`, `IDENTITY_HEADER`). Start the
- * child with `node --require <HOST_ROUTING_PRELOAD>` (after a TypeScript loader when run from
+ * child with `node --require <hostRoutingPreload()>` (after a TypeScript loader when run from
  * source).
  */
 export function emulatorProcessEnv(

@@ -51,6 +51,16 @@ export {
 } from './ado/router';
 export { generateAzureDevOps } from './ado/generate';
 export { azureDevOpsDispatcher, AZURE_DEVOPS_HOSTS } from './ado/https';
+export {
+  installHostRouting,
+  installHostRoutingFromEnv,
+  emulatorHostRoutes,
+  emulatorProcessEnv,
+  HOST_ROUTES_ENV,
+  hostRoutingPreload,
+  MICROSOFT_AUTHORITY_HOSTS,
+} from './hostRouting';
+export type { HostRoute } from './hostRouting';
 export type { AzureDevOpsGeneratorOptions } from './ado/generate';
 export type * from './ado/model';
 export { PAT_SCOPES } from './ado/model';

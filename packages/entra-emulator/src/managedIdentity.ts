@@ -40,8 +40,11 @@ export function createManagedIdentityRouter(emulator: Emulator): Router {
     const all = [...emulator.tenants.values()].flatMap(t =>
       t.managedIdentities.map(mi => ({ t, mi })),
     );
-    // A user-assigned identity is picked by id; a single identity needs no id.
-    let match = all.length === 1 ? all : [];
+    // A user-assigned identity is picked by id; without one, the system-assigned identity
+    // (or the only identity there is).
+    const system = all.filter(x => x.mi.systemAssigned);
+    let match = system.length === 1 ? system : [];
+    if (!match.length && all.length === 1) match = all;
     if (q.client_id) match = all.filter(x => x.mi.clientId === q.client_id);
     else if (q.principal_id) {
       match = all.filter(x => x.mi.principalId === q.principal_id);

@@ -15,6 +15,7 @@ import { errorPage, signInPage, signedOutPage } from './pages';
 import { TenantStore } from './tenant/TenantStore';
 import { EmulatedApplication } from './tenant/types';
 import { sha256Hex } from './tenant/loadTenants';
+import { MICROSOFT_AUTHORITY_HOSTS } from './hostRouting';
 import {
   BearerTokenError,
   createAccessToken,
@@ -27,6 +28,30 @@ import {
 
 const SESSION_COOKIE = 'emulator_sso';
 const PSEUDO_TENANTS = new Set(['common', 'organizations']);
+
+/** Microsoft's clouds as instance discovery lists them: hosts that are one authority. */
+const MICROSOFT_CLOUDS = [
+  {
+    preferred_network: 'login.microsoftonline.com',
+    preferred_cache: 'login.windows.net',
+    aliases: [
+      'login.microsoftonline.com',
+      'login.windows.net',
+      'login.microsoft.com',
+      'sts.windows.net',
+    ],
+  },
+  {
+    preferred_network: 'login.partner.microsoftonline.cn',
+    preferred_cache: 'login.partner.microsoftonline.cn',
+    aliases: ['login.partner.microsoftonline.cn', 'login.chinacloudapi.cn'],
+  },
+  {
+    preferred_network: 'login.microsoftonline.us',
+    preferred_cache: 'login.microsoftonline.us',
+    aliases: ['login.microsoftonline.us', 'login.usgovcloudapi.net'],
+  },
+];
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 type ResponseMode = 'query' | 'fragment' | 'form_post';
@@ -109,8 +134,18 @@ export function createOidcRouter(emulator: Emulator): Router {
     return t ? [t] : undefined;
   };
 
-  const endpoints = (segment: string) => {
-    const base = `${emulator.baseUrl}/${segment}`;
+  /**
+   * The origin a request's endpoints are named under: the emulator's own, or Microsoft's
+   * authority host when a client reached the HTTPS listener under that name (a process whose
+   * `login.microsoftonline.com` is routed to the emulator, see hostRouting.ts).
+   */
+  const originOf = (req: Request): string =>
+    req.secure && MICROSOFT_AUTHORITY_HOSTS.includes(req.hostname)
+      ? `https://${req.hostname}`
+      : emulator.baseUrl;
+
+  const endpoints = (segment: string, origin = emulator.baseUrl) => {
+    const base = `${origin}/${segment}`;
     return {
       authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
       token_endpoint: `${base}/oauth2/v2.0/token`,
@@ -118,6 +153,49 @@ export function createOidcRouter(emulator: Emulator): Router {
       jwks_uri: `${base}/discovery/v2.0/keys`,
     };
   };
+
+  // Instance discovery, which MSAL asks before trusting an authority (unless it knows the
+  // host already or the app turns it off): which hosts are aliases of the same cloud.
+  router.get('/common/discovery/instance', (req, res) => {
+    const q = req.query as Record<string, unknown>;
+    try {
+      if (typeof q['api-version'] !== 'string')
+        throw aadsts.missingParameter('api-version');
+      if (typeof q.authorization_endpoint !== 'string')
+        throw aadsts.missingParameter('authorization_endpoint');
+      let authorize: URL | undefined;
+      try {
+        authorize = new URL(q.authorization_endpoint);
+      } catch {
+        authorize = undefined;
+      }
+      const cloud = MICROSOFT_CLOUDS.find(c =>
+        c.aliases.includes(authorize?.hostname.toLowerCase() ?? ''),
+      );
+      const tenant = authorize?.pathname.split('/').filter(Boolean)[0];
+      // Any other host (this emulator's own included) is not one of Microsoft's authorities.
+      if (
+        !authorize ||
+        authorize.protocol !== 'https:' ||
+        authorize.port ||
+        !cloud ||
+        !tenant
+      )
+        throw new AadstsError(
+          50049,
+          'invalid_instance',
+          'Unknown or invalid instance.',
+        );
+      res.json({
+        tenant_discovery_endpoint: `https://${authorize.hostname}/${tenant}/v2.0/.well-known/openid-configuration`,
+        'api-version': q['api-version'],
+        metadata: MICROSOFT_CLOUDS,
+      });
+    } catch (e) {
+      if (!(e instanceof AadstsError)) throw e;
+      sendTokenError(res, e);
+    }
+  });
 
   router.get('/:tenant/v2.0/.well-known/openid-configuration', (req, res) => {
     const segment = req.params.tenant;
@@ -128,13 +206,14 @@ export function createOidcRouter(emulator: Emulator): Router {
     }
     const pseudo = PSEUDO_TENANTS.has(segment.toLowerCase());
     const tid = pseudo ? '{tenantid}' : tenants[0].id;
+    const origin = originOf(req);
     res.json({
       token_endpoint_auth_methods_supported: [
         'client_secret_post',
         'private_key_jwt',
         'client_secret_basic',
       ],
-      jwks_uri: endpoints(pseudo ? segment : tid).jwks_uri,
+      jwks_uri: endpoints(pseudo ? segment : tid, origin).jwks_uri,
       response_modes_supported: ['query', 'fragment', 'form_post'],
       subject_types_supported: ['pairwise'],
       id_token_signing_alg_values_supported: ['RS256'],
@@ -147,15 +226,15 @@ export function createOidcRouter(emulator: Emulator): Router {
       scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
       issuer: `${emulator.baseUrl}/${tid}/v2.0`,
       request_uri_parameter_supported: false,
-      userinfo_endpoint: `${emulator.baseUrl}/oidc/userinfo`,
-      authorization_endpoint: endpoints(pseudo ? segment : tid)
+      userinfo_endpoint: `${origin}/oidc/userinfo`,
+      authorization_endpoint: endpoints(pseudo ? segment : tid, origin)
         .authorization_endpoint,
-      device_authorization_endpoint: `${emulator.baseUrl}/${
+      device_authorization_endpoint: `${origin}/${
         pseudo ? segment : tid
       }/oauth2/v2.0/devicecode`,
       http_logout_supported: true,
       frontchannel_logout_supported: true,
-      end_session_endpoint: endpoints(pseudo ? segment : tid)
+      end_session_endpoint: endpoints(pseudo ? segment : tid, origin)
         .end_session_endpoint,
       claims_supported: [
         'sub',
@@ -178,10 +257,8 @@ export function createOidcRouter(emulator: Emulator): Router {
         'c_hash',
         'email',
       ],
-      kerberos_endpoint: `${emulator.baseUrl}/${
-        pseudo ? segment : tid
-      }/kerberos`,
-      token_endpoint: endpoints(pseudo ? segment : tid).token_endpoint,
+      kerberos_endpoint: `${origin}/${pseudo ? segment : tid}/kerberos`,
+      token_endpoint: endpoints(pseudo ? segment : tid, origin).token_endpoint,
       tenant_region_scope: 'EU',
       cloud_instance_name: 'emulator.local',
       cloud_graph_host_name: new URL(emulator.baseUrl).host,
@@ -662,9 +739,10 @@ export function createOidcRouter(emulator: Emulator): Router {
       ) {
         throw aadsts.unknownClient(body.client_id, tenants[0].displayName);
       }
+      const origin = originOf(req);
       await authenticateClient(emulator, app, body, [
-        `${emulator.baseUrl}/${segment}/oauth2/v2.0/token`,
-        ...tenants.map(t => `${emulator.baseUrl}/${t.id}/oauth2/v2.0/token`),
+        `${origin}/${segment}/oauth2/v2.0/token`,
+        ...tenants.map(t => `${origin}/${t.id}/oauth2/v2.0/token`),
       ]);
 
       switch (body.grant_type) {

@@ -99,6 +99,7 @@ const ENTRA_ROUTES: Array<[methods: string[], path: RegExp, template: string]> =
       /^\/[^/]+\/oauth2\/v2\.0\/logout$/i,
       '/{tenant}/oauth2/v2.0/logout',
     ],
+    [['GET'], /^\/common\/discovery\/instance$/i, '/common/discovery/instance'],
     [['GET', 'POST'], /^\/oidc\/userinfo$/i, '/oidc/userinfo'],
     [['GET'], /^\/msi\/token$/i, '/msi/token'],
   ];

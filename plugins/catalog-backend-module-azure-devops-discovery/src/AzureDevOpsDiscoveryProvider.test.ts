@@ -226,6 +226,7 @@ describe('Azure DevOps discovery without Code Search', () => {
       );
       expect(names).not.toContain(encodeURIComponent(deleted.name));
       expect(names).not.toContain(encodeURIComponent(emptied.name));
-    });
+      // Two rounds of ~2,500 real HTTP requests: more than Jest's default 5 s on a busy machine.
+    }, 60_000);
   });
 });

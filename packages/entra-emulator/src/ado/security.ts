@@ -52,9 +52,9 @@ function groupJson(g: GraphGroup, ctx: RestContext) {
     principalName: `[TEAM FOUNDATION]\\${g.displayName}`,
     domain: `./Directory/${ctx.org.tenant.id}`,
     descriptor: g.subjectDescriptor,
-    url: `${ctx.base}/${encodeURIComponent(
-      ctx.org.name,
-    )}/_apis/Graph/Groups/${g.subjectDescriptor}`,
+    url: `${ctx.base}/${encodeURIComponent(ctx.org.name)}/_apis/Graph/Groups/${
+      g.subjectDescriptor
+    }`,
   };
 }
 
@@ -141,8 +141,7 @@ function setEntries(ctx: RestContext): RestResult {
         `Unknown identity descriptor ${ace?.descriptor}.`,
       );
     }
-    const before =
-      b.merge === true ? acl.get(ace.descriptor) : undefined;
+    const before = b.merge === true ? acl.get(ace.descriptor) : undefined;
     const bits = {
       allow: (before?.allow ?? 0) | Number(ace.allow ?? 0),
       deny: (before?.deny ?? 0) | Number(ace.deny ?? 0),

@@ -215,6 +215,7 @@ function parseTenant(t: Raw, where: string): EmulatedTenantData {
           name,
         ),
         graphApplicationPermissions: m.graphApplicationPermissions ?? [],
+        ...(m.systemAssigned === true ? { systemAssigned: true } : {}),
       };
     },
   );

@@ -110,6 +110,11 @@ export interface EmulatedManagedIdentity {
   principalId: string;
   /** Microsoft Graph application permissions granted to the identity (its Graph tokens' `roles`). */
   graphApplicationPermissions?: string[];
+  /**
+   * The app's system-assigned identity: what the managed identity endpoint gives when no
+   * `client_id` is asked for. Others are user-assigned, picked by id (or the only identity).
+   */
+  systemAssigned?: boolean;
 }
 
 export interface EmulatedTenantData {
