@@ -12,6 +12,19 @@ export interface Config {
       enabled?: boolean;
       /** Port the emulator listens on (sign-in pages, OIDC, Graph). Default 7100. */
       port?: number;
+      /**
+       * Port of the emulator's Azure DevOps listener (REST and Git over HTTP, path layout of
+       * `dev.azure.com`). Default 7101 (a free port when `port` is 0).
+       */
+      adoPort?: number;
+      /**
+       * The personal access token the portal uses for the emulator's Azure DevOps. Unset, the
+       * backend makes one at start, keeps it in memory, and adds `integrations.azure` with it
+       * for `{publicHost}:{adoPort}` (only when the emulator is enabled and no
+       * `integrations.azure` is configured). Set it to call the emulator from scripts too.
+       * @visibility secret
+       */
+      adoPersonalAccessToken?: string;
       /** Host name the browser reaches the emulator at. Default `localhost`. */
       publicHost?: string;
       /** Interface to listen on. Default `127.0.0.1`. */

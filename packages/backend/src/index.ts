@@ -19,6 +19,15 @@ backend.add(import('@gatehouse/plugin-catalog-backend-module-entra-org'));
 backend.add(
   import('@gatehouse/plugin-catalog-backend-module-azure-devops-discovery'),
 );
+// Software templates (Create), with the Template kind in the catalog and our Azure DevOps
+// actions (azure:repo:create, azure:repo:push, azure:pipeline:create, azure:repo:grant)
+backend.add(import('@backstage/plugin-scaffolder-backend'));
+backend.add(
+  import('@backstage/plugin-catalog-backend-module-scaffolder-entity-model'),
+);
+backend.add(import('@gatehouse/plugin-scaffolder-backend-module-azure-devops'));
+// Azure DevOps data on entity pages (pipeline runs, pull requests, README) at /api/azure-devops
+backend.add(import('@gatehouse/plugin-azure-devops-backend'));
 // Org sync status and "sync now" at /api/entra-org (what the module above records)
 backend.add(import('@gatehouse/plugin-entra-org-backend'));
 // The deployment's own troubleshooting checks at /api/diagnostics/checks
@@ -30,4 +39,9 @@ backend.add(import('@backstage/plugin-permission-backend'));
 backend.add(import('@gatehouse/plugin-permission-backend-module-entra-rbac'));
 backend.add(import('@gatehouse/plugin-entra-rbac-backend'));
 
-backend.start();
+// A backend that fails to start exits, so that the platform restarts it: otherwise the process
+// would stay up with readiness failing and liveness passing.
+backend.start().catch(error => {
+  console.error(error);
+  process.exit(1);
+});

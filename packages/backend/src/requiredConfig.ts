@@ -3,7 +3,8 @@ import {
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { Config } from '@backstage/config';
-import { ConfigSources } from '@backstage/config-loader';
+import { ConfigSources, StaticConfigSource } from '@backstage/config-loader';
+import { emulatorAzureDevOpsConfig } from '@gatehouse/plugin-entra-emulator-node';
 
 /** A configuration key the backend must have, and the environment variable that usually sets it. */
 export interface RequiredConfigEntry {
@@ -62,7 +63,18 @@ export const rootConfigWithRequiredKeys = createServiceFactory({
   async factory() {
     const source = ConfigSources.default({});
     console.log(`Loading config from ${source}`);
-    const config = await ConfigSources.toConfig(source);
+    let config = await ConfigSources.toConfig(source);
+    // With the emulator and no integrations.azure: its Azure DevOps, with an in-memory PAT
+    const ado = emulatorAzureDevOpsConfig(config);
+    if (ado) {
+      config.close();
+      config = await ConfigSources.toConfig(
+        ConfigSources.merge([
+          StaticConfigSource.create({ data: ado, context: 'emulator' }),
+          source,
+        ]),
+      );
+    }
     const missing = findMissingConfig(config);
     if (missing.length > 0) {
       throw new MissingRequiredConfigError(missing);

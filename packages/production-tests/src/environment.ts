@@ -92,7 +92,7 @@ export async function startProductionEnvironment(
     AZURE_CLIENT_ID: app.appId,
     AZURE_CLIENT_SECRET: secret.secretText,
     AUTH_STATE_SECRET: randomBytes(32).toString('base64url'),
-    GATEHOUSE_SHUTDOWN_DELAY: '2s',
+    GATEHOUSE_SHUTDOWN_DELAY: '5s',
   };
   const overlay = (o: { orgSyncFrequencySeconds?: number } = {}) => ({
     auth: {

@@ -127,6 +127,9 @@ describe('the production build on Postgres', () => {
       (await fetch(`${backend.baseUrl}/.backstage/health/v1/liveness`)).status,
     ).toBe(200);
 
+    // Within the shutdown delay (GATEHOUSE_SHUTDOWN_DELAY) the server still serves, so the
+    // request completes, permission check included: that check is an HTTP call to the
+    // permission plugin of this same server, which fails once the server stops listening.
     finish();
     const answered = await inFlight;
     expect(answered.status).toBe(200);

@@ -31,8 +31,11 @@ export const productionDir = path.join(
 
 /** The production build, the same command the Dockerfile runs: `yarn build:backend`. */
 export function buildProduction(): void {
+  // Jest sets NODE_ENV=test, which the app's browserslist has no entry for.
+  const { NODE_ENV, JEST_WORKER_ID, ...env } = process.env;
   execFileSync('yarn', ['build:backend'], {
     cwd: repoRoot,
+    env: { ...env, NODE_ENV: 'production' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

@@ -7,4 +7,8 @@ export {
   entraEmulatorServiceRef,
   entraEmulatorServiceFactory,
 } from './service';
+export {
+  emulatorAzureDevOpsConfig,
+  DEFAULT_EMULATOR_ADO_PORT,
+} from './azureDevOpsConfig';
 export type { EntraEmulatorService, EmulatorConnection } from './service';

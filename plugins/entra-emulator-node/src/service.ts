@@ -9,7 +9,9 @@ import {
   RunningEmulator,
   startEmulator,
 } from '@gatehouse/entra-emulator';
+import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { DEFAULT_EMULATOR_ADO_PORT } from './azureDevOpsConfig';
 
 /** What a module needs to talk to the emulator as if it were a real tenant. */
 export interface EmulatorConnection {
@@ -21,6 +23,9 @@ export interface EmulatorConnection {
   clientId: string;
   /** A client secret the emulator created at start-up; it lives only in memory. */
   clientSecret: string;
+  /** Azure DevOps on the emulator, e.g. `http://localhost:7101`, and its host (`localhost:7101`). */
+  adoUrl: string;
+  adoHost: string;
   /** The running emulator, for tests that change its directory or faults. */
   running: RunningEmulator;
 }
@@ -63,6 +68,10 @@ function createEmulatorFactory(
         const running = await startEmulator({
           tenantFile,
           port,
+          // With `port: 0` (tests) Azure DevOps takes a free port too.
+          adoPort:
+            emulatorConfig?.getOptionalNumber('adoPort') ??
+            (port === 0 ? 0 : DEFAULT_EMULATOR_ADO_PORT),
           host: emulatorConfig?.getOptionalString('listenHost') ?? '127.0.0.1',
           publicHost:
             emulatorConfig?.getOptionalString('publicHost') ?? 'localhost',
@@ -89,8 +98,12 @@ function createEmulatorFactory(
         const secret = running.emulator.addClientSecret(app.appId, {
           displayName: 'gatehouse backend (in memory)',
         });
+        const adoToken = emulatorConfig?.getOptionalString(
+          'adoPersonalAccessToken',
+        );
+        if (adoToken) acceptPortalToken(running, adoToken);
         logger.info(
-          `Entra ID emulator listening on ${running.url}: tenant ${tenant.displayName} (${tenant.id}), app "${app.displayName}" (${app.appId}). Configure a real tenant to turn it off.`,
+          `Entra ID emulator listening on ${running.url}, Azure DevOps on ${running.adoUrl}: tenant ${tenant.displayName} (${tenant.id}), app "${app.displayName}" (${app.appId}). Configure a real tenant to turn it off.`,
         );
         return {
           authority: running.url,
@@ -98,9 +111,23 @@ function createEmulatorFactory(
           tenantId: tenant.id,
           clientId: app.appId,
           clientSecret: secret.secretText,
+          adoUrl: running.adoUrl,
+          adoHost: running.adoHost,
           running,
         };
       };
+
+      // The portal's own Azure DevOps integration points at the emulator
+      // (emulatorAzureDevOpsConfig): start it with the backend rather than on first use.
+      if (
+        enabled &&
+        emulatorConfig?.getOptionalString('adoPersonalAccessToken')
+      ) {
+        lifecycle.addStartupHook(async () => {
+          started ??= start();
+          await started;
+        });
+      }
 
       return {
         isEnabled: () => enabled,
@@ -121,6 +148,35 @@ function createEmulatorFactory(
       };
     },
   });
+}
+
+/**
+ * Makes the emulator accept the portal's in-memory PAT in every organization, as the first
+ * enabled user of the organization's tenant who is a member of it.
+ */
+function acceptPortalToken(running: RunningEmulator, token: string) {
+  const tokenHash = createHash('sha256').update(token).digest('hex');
+  for (const org of running.ado.organizations.values()) {
+    const user = org.tenant.listUsers().find(
+      u =>
+        u.accountEnabled &&
+        running.ado.isMember(org, {
+          kind: 'user',
+          id: u.id,
+          displayName: u.displayName,
+          uniqueName: u.userPrincipalName,
+        }),
+    );
+    if (!user) continue;
+    org.pats.push({
+      authorizationId: randomUUID(),
+      tokenHash,
+      userId: user.id,
+      displayName: 'gatehouse portal (in memory)',
+      scopes: ['full'],
+      validTo: new Date(Date.now() + 365 * 86400 * 1000).toISOString(),
+    });
+  }
 }
 
 /** The default factory of {@link entraEmulatorServiceRef}, to add explicitly or replace in tests. */

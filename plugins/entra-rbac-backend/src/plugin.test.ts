@@ -77,7 +77,10 @@ const authWithActor = createServiceFactory({
     auth.authenticate = (async (token: string, options?: any) => {
       const credentials = await authenticate(token, options);
       const prefix = 'mock-service-token:';
-      if (token.startsWith(prefix) && JSON.parse(token.slice(prefix.length)).obo) {
+      if (
+        token.startsWith(prefix) &&
+        JSON.parse(token.slice(prefix.length)).obo
+      ) {
         return mockCredentials.user(
           (credentials.principal as { userEntityRef: string }).userEntityRef,
           { actor: { subject: 'plugin:caller' } },
@@ -148,12 +151,18 @@ describe('Entra RBAC in a backend', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function authorize(user: string, permission: object, resourceRef?: string) {
+  async function authorize(
+    user: string,
+    permission: object,
+    resourceRef?: string,
+  ) {
     const res = await fetch(`${base}/api/permission/authorize`, {
       method: 'POST',
       headers: { ...as(user), 'content-type': 'application/json' },
       body: JSON.stringify({
-        items: [{ id: '1', permission, ...(resourceRef ? { resourceRef } : {}) }],
+        items: [
+          { id: '1', permission, ...(resourceRef ? { resourceRef } : {}) },
+        ],
       }),
     });
     expect(res.status).toBe(200);
@@ -169,9 +178,15 @@ describe('Entra RBAC in a backend', () => {
 
   it('answers the frontend: owners through nested groups may unregister, others not', async () => {
     const ref = 'component:default/payments-ledger';
-    expect(await authorize('joni.sherman', deletePermission, ref)).toBe('ALLOW');
-    expect(await authorize('lidia.holloway', deletePermission, ref)).toBe('DENY');
-    expect(await authorize('patti.fernandez', deletePermission, ref)).toBe('ALLOW');
+    expect(await authorize('joni.sherman', deletePermission, ref)).toBe(
+      'ALLOW',
+    );
+    expect(await authorize('lidia.holloway', deletePermission, ref)).toBe(
+      'DENY',
+    );
+    expect(await authorize('patti.fernandez', deletePermission, ref)).toBe(
+      'ALLOW',
+    );
   });
 
   it('explains a decision to an admin', async () => {
@@ -206,7 +221,11 @@ describe('Entra RBAC in a backend', () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(body.status).toMatchObject({ origin: 'app-config', roles: 3 });
-    expect(body.roles.map((r: any) => r.name)).toEqual(['signed-in', 'owner', 'admin']);
+    expect(body.roles.map((r: any) => r.name)).toEqual([
+      'signed-in',
+      'owner',
+      'admin',
+    ]);
     expect(body.roles[2].members).toEqual([
       {
         member: { user: 'user:default/patti.fernandez' },
@@ -224,7 +243,10 @@ describe('Entra RBAC in a backend', () => {
     const explain = await fetch(`${base}/api/entra-rbac/explain`, {
       method: 'POST',
       headers: { ...as('joni.sherman'), 'content-type': 'application/json' },
-      body: JSON.stringify({ user: 'joni.sherman', permission: 'catalog.entity.read' }),
+      body: JSON.stringify({
+        user: 'joni.sherman',
+        permission: 'catalog.entity.read',
+      }),
     });
     expect(explain.status).toBe(403);
   });

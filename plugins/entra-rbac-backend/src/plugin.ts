@@ -22,7 +22,13 @@ export const entraRbacPlugin = createBackendPlugin({
         permissionsRegistry: coreServices.permissionsRegistry,
         registry: entraRbacRegistryServiceRef,
       },
-      async init({ httpRouter, httpAuth, permissions, permissionsRegistry, registry }) {
+      async init({
+        httpRouter,
+        httpAuth,
+        permissions,
+        permissionsRegistry,
+        registry,
+      }) {
         permissionsRegistry.addPermissions(entraRbacPermissions);
         httpRouter.use(createRouter({ httpAuth, permissions, registry }));
       },

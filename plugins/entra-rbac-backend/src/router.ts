@@ -18,7 +18,10 @@ import {
 import { EntraRbacRegistry } from '@gatehouse/plugin-permission-backend-module-entra-rbac';
 import express, { Request } from 'express';
 import Router from 'express-promise-router';
-import { entraRbacAccessReadPermission, entraRbacPermissions } from './permissions';
+import {
+  entraRbacAccessReadPermission,
+  entraRbacPermissions,
+} from './permissions';
 
 const ACTIONS = ['read', 'create', 'update', 'delete'];
 
@@ -50,7 +53,8 @@ function permissionFrom(body: Record<string, unknown>): Permission {
 
 function entityRef(value: unknown, field: string, defaultKind?: string) {
   if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string') throw new InputError(`${field} must be a string`);
+  if (typeof value !== 'string')
+    throw new InputError(`${field} must be a string`);
   try {
     return stringifyEntityRef(parseEntityRef(value, { defaultKind }));
   } catch (e) {
@@ -100,7 +104,8 @@ export function createRouter(options: {
     const engine = await engineFor(req);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const userEntityRef = entityRef(body.user, 'user', 'user');
-    if (!userEntityRef) throw new InputError('user (a user entity ref) is required');
+    if (!userEntityRef)
+      throw new InputError('user (a user entity ref) is required');
     const appRoles = body.appRoles;
     if (
       appRoles !== undefined &&

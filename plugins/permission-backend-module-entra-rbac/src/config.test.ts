@@ -24,22 +24,54 @@ function refusal(fn: () => unknown): EntraRbacConfigError {
 describe('configuration errors name the file, the key and the reason', () => {
   it.each([
     [
-      { roles: [{ name: 'x', members: [{ entraGroup: 'Payments' }], rules: [{ permission: '*' }] }] },
+      {
+        roles: [
+          {
+            name: 'x',
+            members: [{ entraGroup: 'Payments' }],
+            rules: [{ permission: '*' }],
+          },
+        ],
+      },
       'permission.entraRbac.roles[0].members[0].entraGroup',
       /object id \(a GUID\)/,
     ],
     [
-      { roles: [{ name: 'x', members: [{ group: 'user:default/a' }], rules: [{ permission: '*' }] }] },
+      {
+        roles: [
+          {
+            name: 'x',
+            members: [{ group: 'user:default/a' }],
+            rules: [{ permission: '*' }],
+          },
+        ],
+      },
       'permission.entraRbac.roles[0].members[0].group',
       /must be a group entity ref, not user/,
     ],
     [
-      { roles: [{ name: 'x', members: [{ user: 'user:default/a' }], rules: [{ permision: '*' }] }] },
+      {
+        roles: [
+          {
+            name: 'x',
+            members: [{ user: 'user:default/a' }],
+            rules: [{ permision: '*' }],
+          },
+        ],
+      },
       'permission.entraRbac.roles[0].rules[0].permision',
       /unknown key/,
     ],
     [
-      { roles: [{ name: 'x', members: [{ user: 'a' }], rules: [{ actions: ['destroy'] }] }] },
+      {
+        roles: [
+          {
+            name: 'x',
+            members: [{ user: 'a' }],
+            rules: [{ actions: ['destroy'] }],
+          },
+        ],
+      },
       'permission.entraRbac.roles[0].rules[0].actions',
       /unknown action destroy/,
     ],
@@ -49,7 +81,12 @@ describe('configuration errors name the file, the key and the reason', () => {
           {
             name: 'x',
             members: [{ user: 'a' }],
-            rules: [{ permission: 'catalog.entity.delete', conditions: { owner: true } }],
+            rules: [
+              {
+                permission: 'catalog.entity.delete',
+                conditions: { owner: true },
+              },
+            ],
           },
         ],
       },
@@ -57,7 +94,15 @@ describe('configuration errors name the file, the key and the reason', () => {
       /resourceType: catalog-entity/,
     ],
     [
-      { roles: [{ name: 'admin', members: [{ user: 'a' }], rules: [{ permission: '*' }] }] },
+      {
+        roles: [
+          {
+            name: 'admin',
+            members: [{ user: 'a' }],
+            rules: [{ permission: '*' }],
+          },
+        ],
+      },
       'permission.entraRbac.roles',
       /role admin is defined twice/,
     ],
@@ -117,7 +162,9 @@ describe('a roles file', () => {
   });
 
   it('refuses an invalid role, with the key inside the file', () => {
-    const file = write(good.replace('user: user:default/joni.sherman', 'users: x'));
+    const file = write(
+      good.replace('user: user:default/joni.sherman', 'users: x'),
+    );
     const e = refusal(() => read({ rolesFile: file }));
     expect(e.file).toBe(file);
     expect(e.key).toBe('roles[0].members[0]');
@@ -132,7 +179,8 @@ describe('a roles file', () => {
     const auditor = mockServices.auditor.mock();
     const audit: { meta?: any; outcome: string }[] = [];
     auditor.createEvent.mockImplementation(async () => ({
-      success: async o => void audit.push({ meta: o?.meta, outcome: 'success' }),
+      success: async o =>
+        void audit.push({ meta: o?.meta, outcome: 'success' }),
       fail: async o => void audit.push({ meta: o.meta, outcome: 'fail' }),
     }));
     const source = new RbacConfigSource(
@@ -174,8 +222,13 @@ describe('a roles file', () => {
       expect(await canCreate()).toBe('ALLOW');
 
       // A good edit that removes the role takes effect without a restart.
-      const changed = new Promise<void>(resolve => source.onChange(() => resolve()));
-      fs.writeFileSync(file, good.replace('catalog.entity.create', 'catalog.location.create'));
+      const changed = new Promise<void>(resolve =>
+        source.onChange(() => resolve()),
+      );
+      fs.writeFileSync(
+        file,
+        good.replace('catalog.entity.create', 'catalog.location.create'),
+      );
       await changed;
       expect(audit[1]).toMatchObject({ outcome: 'success' });
       expect(source.status().lastReloadError).toBeUndefined();
@@ -195,7 +248,10 @@ describe('a roles file', () => {
       rootConfig,
       mockServices.logger.mock(),
       mockServices.auditor.mock({
-        createEvent: async () => ({ success: async () => {}, fail: async () => {} }),
+        createEvent: async () => ({
+          success: async () => {},
+          fail: async () => {},
+        }),
       }),
     );
     fs.writeFileSync(
@@ -205,7 +261,13 @@ describe('a roles file', () => {
     expect(await source.reload('test')).toBe(false);
     const { policy } = makePolicy({ config: source.current });
     const result = await policy.handle(
-      { permission: { type: 'basic', name: 'anything.delete', attributes: { action: 'delete' } } },
+      {
+        permission: {
+          type: 'basic',
+          name: 'anything.delete',
+          attributes: { action: 'delete' },
+        },
+      },
       queryUser('user:default/joni.sherman'),
     );
     expect(result.result).toBe('DENY');

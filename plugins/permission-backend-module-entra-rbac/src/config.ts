@@ -273,7 +273,10 @@ class Validator {
       rule.permissions = this.stringList(value.permission, `${key}.permission`);
       for (const [i, p] of rule.permissions.entries()) {
         if (p.includes('*') && p.indexOf('*') !== p.length - 1) {
-          this.fail(`${key}.permission[${i}]`, '`*` is allowed only at the end');
+          this.fail(
+            `${key}.permission[${i}]`,
+            '`*` is allowed only at the end',
+          );
         }
       }
     }
@@ -322,7 +325,10 @@ class Validator {
       const k = `${key}[${i}]`;
       if (!isObject(r)) this.fail(k, 'must be an object');
       this.onlyKeys(r, ROLE_KEYS, k);
-      if (typeof r.name !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(r.name)) {
+      if (
+        typeof r.name !== 'string' ||
+        !/^[a-z0-9][a-z0-9._-]*$/i.test(r.name)
+      ) {
         this.fail(`${k}.name`, 'must be a name of letters, digits, . _ -');
       }
       if (r.description !== undefined && typeof r.description !== 'string') {
@@ -402,7 +408,8 @@ export function readRbacConfig(
     '',
   );
   const defaults = raw.defaults ?? true;
-  if (typeof defaults !== 'boolean') v.fail('defaults', 'must be true or false');
+  if (typeof defaults !== 'boolean')
+    v.fail('defaults', 'must be true or false');
   const ttl = raw.membershipCacheSeconds ?? 30;
   if (typeof ttl !== 'number' || ttl < 0 || ttl > 3600) {
     v.fail('membershipCacheSeconds', 'must be a number from 0 to 3600');
@@ -428,7 +435,10 @@ export function readRbacConfig(
   const all = [...(defaults ? defaultRoles(admins) : []), ...roles];
   if (!defaults && admins.length) {
     // The admin role is a default; with defaults off, admins would silently hold nothing.
-    v.fail('admins', 'needs defaults: true (admins hold the built-in admin role)');
+    v.fail(
+      'admins',
+      'needs defaults: true (admins hold the built-in admin role)',
+    );
   }
   const seen = new Set<string>();
   for (const role of all) {

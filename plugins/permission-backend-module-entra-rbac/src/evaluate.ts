@@ -13,7 +13,13 @@ import {
   PolicyDecision,
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
-import { RbacConfig, Role, RoleMember, RoleRule, RuleConditions } from './config';
+import {
+  RbacConfig,
+  Role,
+  RoleMember,
+  RoleRule,
+  RuleConditions,
+} from './config';
 import { UserIdentity } from './identity';
 
 type EntityCriteria = PermissionCriteria<PermissionCondition<'catalog-entity'>>;
@@ -259,12 +265,18 @@ const rulesByName = new Map<
 >(Object.values(permissionRules).map(r => [r.name, r]));
 
 /** Applies catalog criteria to an entity with the catalog's own rules. */
-export function applyCriteria(criteria: EntityCriteria, entity: Entity): boolean {
-  if ('allOf' in criteria) return criteria.allOf.every(c => applyCriteria(c, entity));
-  if ('anyOf' in criteria) return criteria.anyOf.some(c => applyCriteria(c, entity));
+export function applyCriteria(
+  criteria: EntityCriteria,
+  entity: Entity,
+): boolean {
+  if ('allOf' in criteria)
+    return criteria.allOf.every(c => applyCriteria(c, entity));
+  if ('anyOf' in criteria)
+    return criteria.anyOf.some(c => applyCriteria(c, entity));
   if ('not' in criteria) return !applyCriteria(criteria.not, entity);
   const rule = rulesByName.get(criteria.rule);
-  if (!rule) throw new Error(`Unknown catalog permission rule ${criteria.rule}`);
+  if (!rule)
+    throw new Error(`Unknown catalog permission rule ${criteria.rule}`);
   return rule.apply(entity, criteria.params ?? {});
 }
 

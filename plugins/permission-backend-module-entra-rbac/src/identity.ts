@@ -53,6 +53,9 @@ const FIELDS = [
   'relations',
 ];
 
+/** Lower-case entity ref, the form relations and the policy compare in. */
+export const normalizeRef = (e: Entity) => stringifyEntityRef(e).toLowerCase();
+
 const targets = (e: Entity, type: string) =>
   (e.relations ?? [])
     .filter(r => r.type === type)
@@ -97,7 +100,8 @@ export class CatalogMembershipResolver {
     this.cache.set(key, { expires: now + this.ttlMs, value });
     value.catch(() => this.cache.delete(key));
     if (this.cache.size > 10_000) {
-      for (const [k, v] of this.cache) if (v.expires <= now) this.cache.delete(k);
+      for (const [k, v] of this.cache)
+        if (v.expires <= now) this.cache.delete(k);
     }
     return value;
   }
@@ -250,9 +254,6 @@ export class EntraClaimsReader {
     return value;
   }
 }
-
-/** Lower-case entity ref, the form relations and the policy compare in. */
-export const normalizeRef = (e: Entity) => stringifyEntityRef(e).toLowerCase();
 
 /**
  * The refs that own at least one entity (the catalog's `relations.ownedBy` facet), cached

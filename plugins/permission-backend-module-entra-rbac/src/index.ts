@@ -7,11 +7,7 @@ export {
   permissionModuleEntraRbac as default,
   createEntraRbacPolicy,
 } from './module';
-export {
-  EntraRbacConfigError,
-  readRbacConfig,
-  defaultRoles,
-} from './config';
+export { EntraRbacConfigError, readRbacConfig, defaultRoles } from './config';
 export type {
   Action,
   EntraRbacConfigErrorCode,

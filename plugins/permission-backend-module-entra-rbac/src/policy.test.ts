@@ -98,7 +98,9 @@ describe('safe defaults', () => {
         }),
       }),
       expect.objectContaining({
-        meta: expect.objectContaining({ permission: 'catalog.location.delete' }),
+        meta: expect.objectContaining({
+          permission: 'catalog.location.delete',
+        }),
       }),
     ]);
   });
@@ -141,15 +143,19 @@ describe('members', () => {
 
   it('a user who gains a role only through a grandparent group', async () => {
     // Joni is in Payments API, in Payments, in Engineering; the role names Engineering.
-    expect(await allowed(roleWith({ group: 'group:default/engineering' }))).toBe(
-      true,
-    );
+    expect(
+      await allowed(roleWith({ group: 'group:default/engineering' })),
+    ).toBe(true);
     expect(
       await allowed(roleWith({ entraGroup: IDS.engineering.toUpperCase() })),
     ).toBe(true);
     // Lidia (Web, in Engineering) too; nobody through a sibling.
     expect(
-      await allowed(roleWith({ group: 'group:default/payments' }), undefined, LIDIA),
+      await allowed(
+        roleWith({ group: 'group:default/payments' }),
+        undefined,
+        LIDIA,
+      ),
     ).toBe(false);
   });
 
@@ -161,7 +167,10 @@ describe('members', () => {
   it("an app role from the token's roles claim", async () => {
     const rbac = roleWith({ appRole: 'Portal.Admin' });
     expect(
-      await allowed(rbac, userWithToken(JONI, { entra_roles: ['Portal.Admin'] })),
+      await allowed(
+        rbac,
+        userWithToken(JONI, { entra_roles: ['Portal.Admin'] }),
+      ),
     ).toBe(true);
     expect(
       await allowed(
@@ -173,9 +182,9 @@ describe('members', () => {
   });
 
   it('the built-in admin role through admins', async () => {
-    expect(await allowed({ admins: [{ group: 'group:default/payments' }] })).toBe(
-      true,
-    );
+    expect(
+      await allowed({ admins: [{ group: 'group:default/payments' }] }),
+    ).toBe(true);
   });
 });
 
@@ -192,7 +201,11 @@ describe('a group renamed in Entra', () => {
   });
   const rbac = (member: object) => ({
     roles: [
-      { name: 'payments-editors', members: [member], rules: [{ permission: '*' }] },
+      {
+        name: 'payments-editors',
+        members: [member],
+        rules: [{ permission: '*' }],
+      },
     ],
   });
 
@@ -296,7 +309,11 @@ describe('conditions', () => {
             name: 'r',
             members: [{ user: JONI }],
             rules: [
-              { resourceType: 'catalog-entity', actions: ['delete'], conditions },
+              {
+                resourceType: 'catalog-entity',
+                actions: ['delete'],
+                conditions,
+              },
             ],
           },
         ],
@@ -350,14 +367,24 @@ describe('conditions', () => {
 
   it('annotation, with or without a value', async () => {
     expect(
-      await outcomes({ annotations: [{ key: 'contoso.example/tier', value: 'gold' }] }),
-    ).toMatchObject({ [PAYMENTS_LEDGER]: 'ALLOW', 'group:default/web': 'DENY' });
+      await outcomes({
+        annotations: [{ key: 'contoso.example/tier', value: 'gold' }],
+      }),
+    ).toMatchObject({
+      [PAYMENTS_LEDGER]: 'ALLOW',
+      'group:default/web': 'DENY',
+    });
     expect(
-      await outcomes({ annotations: [{ key: 'contoso.example/tier', value: 'silver' }] }),
+      await outcomes({
+        annotations: [{ key: 'contoso.example/tier', value: 'silver' }],
+      }),
     ).toMatchObject({ [PAYMENTS_LEDGER]: 'DENY' });
     expect(
       await outcomes({ annotations: ['graph.microsoft.com/group-id'] }),
-    ).toMatchObject({ [PAYMENTS_LEDGER]: 'DENY', 'group:default/web': 'ALLOW' });
+    ).toMatchObject({
+      [PAYMENTS_LEDGER]: 'DENY',
+      'group:default/web': 'ALLOW',
+    });
   });
 
   it('tag', async () => {
@@ -449,7 +476,11 @@ describe('group lookups', () => {
   it('for a user in many groups, sends only the groups that own something', async () => {
     // Joni in 40 nested groups (a chain), two of which own a component.
     const chain = Array.from({ length: 40 }, (_, i) =>
-      group(`g${i}`, `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, i < 39 ? [`g${i + 1}`] : []),
+      group(
+        `g${i}`,
+        `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        i < 39 ? [`g${i + 1}`] : [],
+      ),
     );
     const { policy } = makePolicy({
       entities: [

@@ -67,6 +67,12 @@ export interface RoleView {
 
 const WRITE_ACTIONS = ['create', 'update', 'delete'];
 
+function appRolesSource(given?: string[], lastSeen?: string[]) {
+  if (given) return 'given in the request';
+  if (lastSeen) return "the user's last token seen by this backend";
+  return 'none: the user has made no request to this backend since it started';
+}
+
 /**
  * Past this many refs, ownership claims keep only the groups that own something: 100
  * conditional decisions of a user in 300 groups would otherwise send about 1 MB to the
@@ -213,13 +219,13 @@ export class EntraRbacPolicy implements PermissionPolicy {
         userEntityRef,
         membership.groupRefs,
       ),
-      appRolesSource: options.appRoles
-        ? 'given in the request'
-        : lastSeen
-        ? "the user's last token seen by this backend"
-        : 'none: the user has made no request to this backend since it started',
+      appRolesSource: appRolesSource(options.appRoles, lastSeen),
     };
-    const evaluation = evaluate(this.deps.current(), identity, options.permission);
+    const evaluation = evaluate(
+      this.deps.current(),
+      identity,
+      options.permission,
+    );
     const policyResult = evaluation.decision.result;
     let result: AccessExplanation['result'] = policyResult;
     let reason = evaluation.reason;
@@ -228,7 +234,11 @@ export class EntraRbacPolicy implements PermissionPolicy {
       const entity = await this.entity(options.resourceRef);
       matches = matches.map(m => {
         const failed = failedConditions(m.conditions!, identity, entity);
-        return { ...m, conditionsHold: !failed.length, failedConditions: failed };
+        return {
+          ...m,
+          conditionsHold: !failed.length,
+          failedConditions: failed,
+        };
       });
       const holding = matches.find(m => m.conditionsHold);
       result = holding ? AuthorizeResult.ALLOW : AuthorizeResult.DENY;
@@ -343,7 +353,11 @@ export class EntraRbacPolicy implements PermissionPolicy {
           return { member, label: 'everyone signed in' };
         }
         if ('group' in member) {
-          return { member, label: member.group, users: usersUnder(member.group) };
+          return {
+            member,
+            label: member.group,
+            users: usersUnder(member.group),
+          };
         }
         if ('entraGroup' in member) {
           const g = groupById.get(member.entraGroup);

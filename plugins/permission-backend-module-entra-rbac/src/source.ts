@@ -111,7 +111,10 @@ export class RbacConfigSource {
         e instanceof EntraRbacConfigError
           ? { file: e.file, key: e.key, reason: e.reason, code: e.code }
           : {};
-      await event.fail({ error: e as Error, meta: { ...meta, kept: 'previous policy' } });
+      await event.fail({
+        error: e as Error,
+        meta: { ...meta, kept: 'previous policy' },
+      });
       return false;
     }
     this.config = next;

@@ -81,7 +81,7 @@ export class AzureDevOpsApi {
     return creds;
   }
 
-  /** One REST call below `{origin}/{organization}`; JSON in and out. */
+  /** One REST call below `{origin}/{organization}`; JSON in and out; api-version 7.1 unless the path has one. */
   async request<T>(
     host: string,
     organization: string,
@@ -89,10 +89,12 @@ export class AzureDevOpsApi {
     init: { method?: string; body?: unknown } = {},
   ): Promise<T> {
     const creds = await this.credentialsFor(host, organization);
-    const sep = path.includes('?') ? '&' : '?';
+    const version = /[?&]api-version=/.test(path)
+      ? ''
+      : `${path.includes('?') ? '&' : '?'}api-version=${API_VERSION}`;
     const url = `${azureDevOpsOrigin(host)}/${encodeURIComponent(
       organization,
-    )}${path}${sep}api-version=${API_VERSION}`;
+    )}${path}${version}`;
     const res = await fetch(url, {
       method: init.method ?? 'GET',
       headers: {

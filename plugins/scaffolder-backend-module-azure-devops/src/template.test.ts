@@ -10,6 +10,7 @@ import {
   startEmulator,
 } from '@gatehouse/entra-emulator';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
+import catalogModuleTemplateKind from '@backstage/plugin-catalog-backend-module-scaffolder-entity-model';
 import scaffolderPlugin from '@backstage/plugin-scaffolder-backend';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,6 +24,9 @@ const TEMPLATE = path.resolve(
   '../../../examples/templates/azure-devops-service/template.yaml',
 );
 const USER = 'alex.wilber@contoso.example';
+
+// A real backend with the catalog's processing loop: start-up and a run take seconds.
+jest.setTimeout(120_000);
 
 /**
  * "New service on Azure DevOps" run by the real scaffolder and catalog backends, with our
@@ -62,6 +66,7 @@ spec:
     const backend = await startTestBackend({
       features: [
         catalogPlugin,
+        catalogModuleTemplateKind,
         scaffolderPlugin,
         scaffolderModuleAzureDevOps,
         mockServices.rootConfig.factory({
@@ -76,7 +81,9 @@ spec:
             },
             catalog: {
               processingInterval: { seconds: 1 },
-              rules: [{ allow: ['Component', 'Group', 'Template', 'Location'] }],
+              rules: [
+                { allow: ['Component', 'Group', 'Template', 'Location'] },
+              ],
               locations: [
                 { type: 'file', target: TEMPLATE },
                 { type: 'file', target: groups },
@@ -87,7 +94,7 @@ spec:
       ],
     });
     server = backend.server;
-    stop = backend.stop;
+    stop = () => backend.stop();
   });
 
   afterAll(async () => {
@@ -115,7 +122,9 @@ spec:
   async function templateEntity() {
     return waitFor('the template in the catalog', async () => {
       const res = await request(server)
-        .get('/api/catalog/entities/by-name/template/default/azure-devops-service')
+        .get(
+          '/api/catalog/entities/by-name/template/default/azure-devops-service',
+        )
         .set(auth());
       return res.status === 200 ? res.body : undefined;
     });
@@ -180,14 +189,10 @@ spec:
     };
     const info = await file('/catalog-info.yaml');
     expect(info).toContain('owner: group:default/web');
-    expect(info).toContain(
-      'dev.azure.com/project-repo: Platform/orders-api',
-    );
+    expect(info).toContain('dev.azure.com/project-repo: Platform/orders-api');
     expect(info).toContain(`dev.azure.com/host-org: ${e.adoHost}/contoso`);
     expect(await file('/README.md')).toContain('Takes orders');
-    expect(await file('/azure-pipelines.yml')).toContain(
-      'Building orders-api',
-    );
+    expect(await file('/azure-pipelines.yml')).toContain('Building orders-api');
 
     // The pipeline, on that file, and its first run
     const pipelines = await fetch(

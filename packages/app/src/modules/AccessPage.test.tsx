@@ -85,7 +85,10 @@ describe('AccessPage', () => {
 
   it('says so when the user is not an admin (403)', async () => {
     const fetch = jest.fn(async () =>
-      answer({ error: { message: 'The Access page is for administrators' } }, 403),
+      answer(
+        { error: { message: 'The Access page is for administrators' } },
+        403,
+      ),
     );
     await renderInTestApp(<AccessPage />, {
       apis: [
@@ -97,7 +100,7 @@ describe('AccessPage', () => {
     });
     await waitFor(() =>
       expect(
-        screen.getByText('403: the Access page is for administrators'),
+        screen.getByText(/403: the Access page is for administrators/),
       ).toBeInTheDocument(),
     );
   });

@@ -53,6 +53,12 @@ interface Explanation {
   };
 }
 
+const RESULT_TEXT: Record<Explanation['result'], string> = {
+  ALLOW: 'Allowed',
+  DENY: 'Denied',
+  CONDITIONAL: 'Allowed for some resources (conditional)',
+};
+
 /** An HTTP error with its status, so the page can tell "not an admin" from a failure. */
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -71,7 +77,8 @@ function useEntraRbacApi() {
         let message = `${res.status} ${res.statusText}`;
         try {
           const body = await res.json();
-          if (body?.error?.message) message = `${res.status}: ${body.error.message}`;
+          if (body?.error?.message)
+            message = `${res.status}: ${body.error.message}`;
         } catch {
           // not JSON: keep the status line
         }
@@ -87,9 +94,9 @@ function RoleCard({ role }: { role: RoleView }) {
   return (
     <InfoCard
       title={`Role ${role.name}`}
-      subheader={`${role.description ?? ''}${
-        role.description ? ' · ' : ''
-      }${role.source === 'default' ? 'built in' : `from ${role.source}`}`}
+      subheader={`${role.description ?? ''}${role.description ? ' · ' : ''}${
+        role.source === 'default' ? 'built in' : `from ${role.source}`
+      }`}
     >
       <Typography variant="subtitle2">Rules</Typography>
       <ul>
@@ -216,13 +223,7 @@ function CheckAccess() {
       )}
       {answer && (
         <section aria-label="Decision">
-          <Typography variant="h6">
-            {answer.result === 'ALLOW'
-              ? 'Allowed'
-              : answer.result === 'DENY'
-              ? 'Denied'
-              : 'Allowed for some resources (conditional)'}
-          </Typography>
+          <Typography variant="h6">{RESULT_TEXT[answer.result]}</Typography>
           <Typography>{answer.reason}</Typography>
           <StructuredMetadataTable
             metadata={{
@@ -235,9 +236,9 @@ function CheckAccess() {
                   .join('; ') || 'none',
               'Groups (through nesting)':
                 answer.identity.groupRefs.join(', ') || 'none',
-              'App roles': `${
-                answer.identity.appRoles.join(', ') || 'none'
-              } (${answer.identity.appRolesSource})`,
+              'App roles': `${answer.identity.appRoles.join(', ') || 'none'} (${
+                answer.identity.appRolesSource
+              })`,
             }}
           />
         </section>

@@ -60,7 +60,11 @@ export function user(name: string, id: string, groups: string[]): Entity {
 export function component(
   name: string,
   owner: string,
-  extra: { tags?: string[]; annotations?: Record<string, string>; namespace?: string } = {},
+  extra: {
+    tags?: string[];
+    annotations?: Record<string, string>;
+    namespace?: string;
+  } = {},
 ): Entity {
   return {
     apiVersion: 'backstage.io/v1alpha1',
@@ -134,7 +138,11 @@ export function makePolicy(options: {
   const auth = mockServices.auth();
   const logger = mockServices.logger.mock();
   const memberships = new CatalogMembershipResolver(catalog, auth, 30_000);
-  const claims = new EntraClaimsReader(mockServices.discovery(), logger, 30_000);
+  const claims = new EntraClaimsReader(
+    mockServices.discovery(),
+    logger,
+    30_000,
+  );
   const policy = new EntraRbacPolicy({
     current: rbac,
     memberships,
@@ -154,7 +162,8 @@ export function userWithToken(
   claims: Record<string, unknown>,
 ): BackstageCredentials {
   const credentials = mockCredentials.user(userEntityRef);
-  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const b64 = (o: object) =>
+    Buffer.from(JSON.stringify(o)).toString('base64url');
   Object.defineProperty(credentials, 'token', {
     enumerable: false,
     value: `${b64({ typ: 'vnd.backstage.user', alg: 'ES256' })}.${b64({
@@ -166,7 +175,10 @@ export function userWithToken(
 }
 
 /** What the permission backend passes to the policy for a user. */
-export function queryUser(userEntityRef: string, credentials?: BackstageCredentials) {
+export function queryUser(
+  userEntityRef: string,
+  credentials?: BackstageCredentials,
+) {
   return {
     credentials: credentials ?? mockCredentials.user(userEntityRef),
     info: { userEntityRef, ownershipEntityRefs: [userEntityRef] },

@@ -5,7 +5,8 @@ import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { AzureDevOpsApi, defaultAzureDevOpsHost } from '../AzureDevOpsApi';
 
 /** The Git Repositories security namespace of Azure DevOps. */
-export const GIT_REPOSITORIES_NAMESPACE = '2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87';
+export const GIT_REPOSITORIES_NAMESPACE =
+  '2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87';
 
 /** Git repository permission bits (Read, and what a contributor gets). */
 export const GIT_PERMISSIONS = {
@@ -55,7 +56,7 @@ export function createAzureRepoGrantAction(options: {
         access: z =>
           z
             .enum(['read', 'contribute'])
-            .default('contribute')
+            .optional()
             .describe('Access to give. Default contribute'),
       },
       output: {
@@ -72,10 +73,11 @@ export function createAzureRepoGrantAction(options: {
         }),
       );
       const token = `repoV2/${ctx.input.projectId}/${ctx.input.repositoryId}`;
-      const allow = GIT_PERMISSIONS[ctx.input.access];
+      const access = ctx.input.access ?? 'contribute';
+      const allow = GIT_PERMISSIONS[access];
       if (ctx.isDryRun) {
         ctx.logger.info(
-          `Dry run: would grant Entra group ${groupObjectId} ${ctx.input.access} on ${token} in ${organization}`,
+          `Dry run: would grant Entra group ${groupObjectId} ${access} on ${token} in ${organization}`,
         );
         ctx.output('groupObjectId', groupObjectId);
         ctx.output('descriptor', 'dry-run');
@@ -119,7 +121,7 @@ export function createAzureRepoGrantAction(options: {
         },
       );
       ctx.logger.info(
-        `Granted Entra group ${groupObjectId} ${ctx.input.access} on ${token}`,
+        `Granted Entra group ${groupObjectId} ${access} on ${token}`,
       );
       ctx.output('groupObjectId', groupObjectId);
       ctx.output('descriptor', descriptor);
@@ -137,7 +139,11 @@ async function resolveGroup(
     | undefined
   >,
 ): Promise<string> {
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(group)) {
+  if (
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(
+      group,
+    )
+  ) {
     return group;
   }
   const ref = parseEntityRef(group, { defaultKind: 'group' });

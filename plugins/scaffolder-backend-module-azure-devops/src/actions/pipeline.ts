@@ -31,14 +31,16 @@ export function createAzurePipelineCreateAction(options: { config: Config }) {
         path: z =>
           z
             .string()
-            .default('/azure-pipelines.yml')
-            .describe('YAML file in the repository. Default /azure-pipelines.yml'),
+            .optional()
+            .describe(
+              'YAML file in the repository. Default /azure-pipelines.yml',
+            ),
         folder: z =>
-          z.string().default('\\').describe('Pipeline folder. Default \\'),
+          z.string().optional().describe('Pipeline folder. Default \\'),
         run: z =>
           z
             .boolean()
-            .default(true)
+            .optional()
             .describe('Queue a first run on the default branch. Default true'),
       },
       output: {
@@ -51,10 +53,12 @@ export function createAzurePipelineCreateAction(options: { config: Config }) {
       const host = ctx.input.host ?? defaultAzureDevOpsHost(options.config);
       const { organization, project, name } = ctx.input;
       const projectPath = `/${encodeURIComponent(project)}`;
+      const yamlPath = ctx.input.path ?? '/azure-pipelines.yml';
+      const run = ctx.input.run ?? true;
       if (ctx.isDryRun) {
         ctx.logger.info(
-          `Dry run: would create pipeline ${name} from ${ctx.input.path} in ${organization}/${project}${
-            ctx.input.run ? ' and run it' : ''
+          `Dry run: would create pipeline ${name} from ${yamlPath} in ${organization}/${project}${
+            run ? ' and run it' : ''
           }`,
         );
         ctx.output('pipelineId', 0);
@@ -69,10 +73,10 @@ export function createAzurePipelineCreateAction(options: { config: Config }) {
           method: 'POST',
           body: {
             name,
-            folder: ctx.input.folder,
+            folder: ctx.input.folder ?? '\\',
             configuration: {
               type: 'yaml',
-              path: ctx.input.path,
+              path: yamlPath,
               repository: {
                 id: ctx.input.repositoryId,
                 type: 'azureReposGit',
@@ -87,15 +91,15 @@ export function createAzurePipelineCreateAction(options: { config: Config }) {
       ctx.logger.info(`Created pipeline ${name} (${pipeline.id})`);
       ctx.output('pipelineId', pipeline.id);
       ctx.output('pipelineUrl', pipelineUrl);
-      if (ctx.input.run) {
-        const run = await api.request<{ id: number }>(
+      if (run) {
+        const queued = await api.request<{ id: number }>(
           host,
           organization,
           `${projectPath}/_apis/pipelines/${pipeline.id}/runs`,
           { method: 'POST', body: {} },
         );
-        ctx.logger.info(`Queued run ${run.id} of pipeline ${name}`);
-        ctx.output('runId', run.id);
+        ctx.logger.info(`Queued run ${queued.id} of pipeline ${name}`);
+        ctx.output('runId', queued.id);
       }
     },
   });

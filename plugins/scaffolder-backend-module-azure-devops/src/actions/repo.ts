@@ -10,7 +10,6 @@ import {
   remoteUrlOf,
 } from '../AzureDevOpsApi';
 
-
 /** `azure:repo:create`: an empty Git repository in a project (REST). */
 export function createAzureRepoCreateAction(options: { config: Config }) {
   const api = AzureDevOpsApi.fromConfig(options.config);
@@ -106,12 +105,9 @@ export function createAzureRepoPushAction(options: { config: Config }) {
             .optional()
             .describe('Folder of the workspace to push. Default: all of it'),
         defaultBranch: z =>
-          z.string().default('main').describe('Branch to push. Default main'),
+          z.string().optional().describe('Branch to push. Default main'),
         commitMessage: z =>
-          z
-            .string()
-            .default('Initial commit')
-            .describe('Message of the commit'),
+          z.string().optional().describe('Message of the commit'),
       },
       output: {
         commitHash: z => z.string(),
@@ -122,7 +118,9 @@ export function createAzureRepoPushAction(options: { config: Config }) {
       const { organization, project, name } = ctx.input;
       const dir = path.resolve(ctx.workspacePath, ctx.input.sourcePath ?? '.');
       if (!dir.startsWith(path.resolve(ctx.workspacePath))) {
-        throw new Error(`sourcePath ${ctx.input.sourcePath} leaves the workspace`);
+        throw new Error(
+          `sourcePath ${ctx.input.sourcePath} leaves the workspace`,
+        );
       }
       const remoteUrl = remoteUrlOf({
         host,
@@ -130,9 +128,10 @@ export function createAzureRepoPushAction(options: { config: Config }) {
         project,
         repository: name,
       });
+      const defaultBranch = ctx.input.defaultBranch ?? 'main';
       if (ctx.isDryRun) {
         ctx.logger.info(
-          `Dry run: would push ${dir} to ${remoteUrl} (${ctx.input.defaultBranch})`,
+          `Dry run: would push ${dir} to ${remoteUrl} (${defaultBranch})`,
         );
         ctx.output('commitHash', 'dry-run');
         return;
@@ -147,8 +146,8 @@ export function createAzureRepoPushAction(options: { config: Config }) {
         remoteUrl,
         auth,
         logger: ctx.logger,
-        defaultBranch: ctx.input.defaultBranch,
-        commitMessage: ctx.input.commitMessage,
+        defaultBranch,
+        commitMessage: ctx.input.commitMessage ?? 'Initial commit',
         gitAuthorInfo: {
           name: options.config.getOptionalString(
             'scaffolder.defaultAuthor.name',
