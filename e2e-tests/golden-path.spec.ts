@@ -55,7 +55,8 @@ test('a developer creates a service on Azure DevOps from Create and sees its pip
   await expect(page.getByText('No open pull requests.')).toBeVisible();
 
   // The Azure DevOps tab has the README from the template
-  await page.getByRole('tab', { name: 'Azure DevOps' }).click();
+  await page.getByRole('link', { name: 'Azure DevOps', exact: true }).click();
+  await expect(page).toHaveURL(/\/azure-devops$/);
   await expect(
     page.getByText(/Created from the Gatehouse template/),
   ).toBeVisible();

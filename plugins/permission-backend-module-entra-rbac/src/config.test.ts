@@ -178,10 +178,14 @@ describe('a roles file', () => {
     });
     const auditor = mockServices.auditor.mock();
     const audit: { meta?: any; outcome: string }[] = [];
+    let audited: () => void = () => {};
+    const record = (entry: { meta?: any; outcome: string }) => {
+      audit.push(entry);
+      audited();
+    };
     auditor.createEvent.mockImplementation(async () => ({
-      success: async o =>
-        void audit.push({ meta: o?.meta, outcome: 'success' }),
-      fail: async o => void audit.push({ meta: o.meta, outcome: 'fail' }),
+      success: async o => record({ meta: o?.meta, outcome: 'success' }),
+      fail: async o => record({ meta: o.meta, outcome: 'fail' }),
     }));
     const source = new RbacConfigSource(
       rootConfig,
@@ -201,12 +205,7 @@ describe('a roles file', () => {
     try {
       // A broken edit: a typo in a key. The file watch reloads; the old policy stays.
       const refused = new Promise<void>(resolve => {
-        const check = setInterval(() => {
-          if (audit.length) {
-            clearInterval(check);
-            resolve();
-          }
-        }, 20);
+        audited = resolve;
       });
       fs.writeFileSync(file, good.replace('rules:', 'rulez:'));
       await refused;
