@@ -164,6 +164,10 @@ describe('instrumentation.js', () => {
       PING_URL: `${base}/ping`,
       // Both are set: Azure Monitor wins, nothing goes to the OTLP endpoint.
       OTEL_EXPORTER_OTLP_ENDPOINT: `${base}/otlp`,
+      // The exporter's own usage reports go to Microsoft's hosts, which a test (loopback
+      // only) cannot reach and must not wait for.
+      APPLICATIONINSIGHTS_STATSBEAT_DISABLED: 'true',
+      APPLICATIONINSIGHTS_SDKSTATS_DISABLED: 'true',
     });
     expect(stdout).toContain('provider=MeterProvider');
     const track = received.filter(r => r.url.startsWith('/v2'));
