@@ -1,4 +1,5 @@
 import { createBackend } from '@backstage/backend-defaults';
+import { azureDevOpsCredentialCheckServiceFactory } from '@gatehouse/plugin-catalog-backend-module-azure-devops-discovery';
 import { rootConfigWithRequiredKeys } from './requiredConfig';
 
 const backend = createBackend();
@@ -19,6 +20,8 @@ backend.add(import('@gatehouse/plugin-catalog-backend-module-entra-org'));
 backend.add(
   import('@gatehouse/plugin-catalog-backend-module-azure-devops-discovery'),
 );
+// Azure DevOps URL reads name the organization when no integrations.azure credential fits it
+backend.add(azureDevOpsCredentialCheckServiceFactory);
 // Software templates (Create), with the Template kind in the catalog and our Azure DevOps
 // actions (azure:repo:create, azure:repo:push, azure:pipeline:create, azure:repo:grant)
 backend.add(import('@backstage/plugin-scaffolder-backend'));

@@ -13,3 +13,7 @@ export {
 } from './AzureDevOpsClient';
 export { readDiscoveryConfigs } from './config';
 export type { AzureDevOpsDiscoveryConfig } from './config';
+export {
+  azureDevOpsCredentialCheckReader,
+  azureDevOpsCredentialCheckServiceFactory,
+} from './credentialCheck';
