@@ -129,9 +129,9 @@ export class ClientSecretTokenCredential {
 }
 
 /**
- * The upstream client as it is, but for `GET /organization/{tenantId}` (the root group), which
- * the emulator does not serve: answered here, without a request. Graph would count one more
- * request and one RU for it.
+ * The upstream client as it is, but for `GET /organization/{tenantId}` (the root group),
+ * answered here without a request, as in every recorded run (the emulator did not serve it
+ * before 2026-11-22). Graph would count one more request and one RU for it.
  */
 class UpstreamClient extends MicrosoftGraphClient {
   async getOrganization(tenantId: string) {
