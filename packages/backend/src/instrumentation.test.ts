@@ -14,7 +14,11 @@ import zlib from 'node:zlib';
 const instrumentation = path.resolve(__dirname, 'instrumentation.js');
 
 /** In the child: a metric, an outbound HTTP request (a span), then SIGTERM to flush. */
+// The interval keeps the child alive until SIGTERM is handled, as a backend's server does:
+// a signal is delivered asynchronously, and a process with nothing left to do would exit
+// before its handler runs.
 const childScript = `
+setInterval(() => {}, 1000);
 const { metrics } = require('@opentelemetry/api');
 const http = require(process.env.PING_URL.startsWith('https') ? 'node:https' : 'node:http');
 console.log('provider=' + metrics.getMeterProvider().constructor.name);
