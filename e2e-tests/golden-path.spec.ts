@@ -41,13 +41,14 @@ test('a developer creates a service on Azure DevOps from Create and sees its pip
     new RegExp(`/catalog/default/component/${name}`),
   );
 
-  // The catalog may still be processing the new location: the page appears when it has.
-  await expect(page.getByRole('heading', { name })).toBeVisible({
-    timeout: 60_000,
-  });
-  await expect(
-    page.getByRole('heading', { name: 'Azure Pipelines runs' }),
-  ).toBeVisible();
+  // The catalog may still be processing the new location ("Entity not found", the name in the
+  // header all the same): reload, as a person would, until the component's page is there.
+  await expect(async () => {
+    await page.reload();
+    await expect(
+      page.getByRole('heading', { name: 'Azure Pipelines runs' }),
+    ).toBeVisible({ timeout: 5_000 });
+  }).toPass({ timeout: 90_000 });
   await expect(page.getByText(`${name} CI`).first()).toBeVisible();
   await expect(
     page.getByRole('heading', { name: 'Open pull requests' }),
