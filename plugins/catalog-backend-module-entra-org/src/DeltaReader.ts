@@ -37,7 +37,7 @@ export interface DeltaReaderOptions {
   userSelect: string[];
   groupSelect: string[];
   logger: LoggerService;
-  /** Graph requests in flight at once. Default 32. */
+  /** Graph requests in flight at once. Default 64. */
   concurrency?: number;
   /** Groups per `/groups/delta?$filter=id eq ...` chain in a full round. Default 40. */
   groupsPerMemberRead?: number;
@@ -93,7 +93,7 @@ export class DeltaReader {
     private readonly client: GraphClient,
     private readonly options: DeltaReaderOptions,
   ) {
-    this.concurrency = options.concurrency ?? 32;
+    this.concurrency = options.concurrency ?? 64;
     this.groupsPerMemberRead = options.groupsPerMemberRead ?? 40;
   }
 

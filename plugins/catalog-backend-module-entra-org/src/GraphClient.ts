@@ -37,7 +37,7 @@ export interface GraphClientOptions {
   backoffMaxMs?: number;
   /** Pause before the next request once Graph says more than 90% of the budget is used. Default 500 ms. */
   slowdownMs?: number;
-  /** Requests a sync round keeps in flight at once. Default 32 (at 50 ms a request, about what the 8,000 RU per 10 s budget of a large tenant sustains). */
+  /** Requests a sync round keeps in flight at once. Default 64; the client slows down past 90% of the app's budget, so more in flight does not mean more 429s. */
   concurrency?: number;
   /** How to wait (tests record the waits instead). */
   sleep?: (ms: number) => Promise<void>;

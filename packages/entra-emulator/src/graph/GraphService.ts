@@ -324,6 +324,8 @@ const MEMBERS: ListShape = {
 export class GraphService {
   private readonly epoch = randomUUID();
   private readonly deltaCache = new Map<string, DeltaEntry[]>();
+  /** Users and groups as list rows, in id order, per tenant version (see `rows`). */
+  private readonly rowCache = new Map<string, Record<string, unknown>[]>();
 
   constructor(private readonly emulator: Emulator) {}
 
@@ -568,8 +570,9 @@ export class GraphService {
         this.require(caller, 'users');
         return this.list(
           req,
-          t.listUsers().map(u => this.userData(u)),
+          this.rows(t, 'users', () => t.listUsers().map(u => this.userData(u))),
           USERS,
+          true,
         );
       case 'GET /users/delta':
         this.require(caller, 'users');
@@ -643,8 +646,11 @@ export class GraphService {
         this.require(caller, 'groups');
         return this.list(
           req,
-          t.listGroups().map(g => this.groupJson(g)),
+          this.rows(t, 'groups', () =>
+            t.listGroups().map(g => this.groupJson(g)),
+          ),
           GROUPS,
+          true,
         );
       case 'GET /groups/delta':
         this.require(caller, 'groups');
@@ -995,10 +1001,32 @@ export class GraphService {
    * holds the last id sent, so objects added or removed between pages neither shift nor
    * hide the others.
    */
+  /**
+   * The rows of `/users` or `/groups` in id order, made once per tenant version: a client
+   * paging through 100,000 users would otherwise have every page rebuild and sort them all.
+   */
+  private rows(
+    t: TenantStore,
+    resource: 'users' | 'groups',
+    make: () => Record<string, unknown>[],
+  ): Record<string, unknown>[] {
+    const key = `${t.id}:${resource}:${t.version}`;
+    let rows = this.rowCache.get(key);
+    if (!rows) {
+      rows = make().sort((a, b) => compareIds(String(a.id), String(b.id)));
+      if (this.rowCache.size >= 8)
+        this.rowCache.delete(this.rowCache.keys().next().value!);
+      this.rowCache.set(key, rows);
+    }
+    return rows;
+  }
+
+  /** A page of a collection; `inIdOrder` says the items come sorted by id already. */
   private list(
     req: GraphRequest,
     items: Record<string, unknown>[],
     shape: ListShape,
+    inIdOrder = false,
   ): GraphResponse {
     let top = DEFAULT_PAGE;
     if (req.query.has('$top')) {
@@ -1057,7 +1085,7 @@ export class GraphService {
         if (key(a) === key(b)) return byId(a, b);
         return key(a) < key(b) ? -dir : dir;
       });
-    } else {
+    } else if (!inIdOrder) {
       rows = [...rows].sort(byId);
     }
     let start = 0;
@@ -1146,7 +1174,22 @@ export class GraphService {
     return entries;
   }
 
+  /** Per cached delta entry: a big group's members are sent over many pages. */
+  private readonly refsCache = new WeakMap<object, MemberRef[]>();
+
   private memberRefs(
+    t: TenantStore,
+    e: Extract<DeltaEntry, { kind: 'group' }>,
+  ): MemberRef[] {
+    let refs = this.refsCache.get(e);
+    if (!refs) {
+      refs = this.buildMemberRefs(t, e);
+      this.refsCache.set(e, refs);
+    }
+    return refs;
+  }
+
+  private buildMemberRefs(
     t: TenantStore,
     e: Extract<DeltaEntry, { kind: 'group' }>,
   ): MemberRef[] {
