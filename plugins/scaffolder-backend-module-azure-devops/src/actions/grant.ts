@@ -3,6 +3,7 @@ import { Config } from '@backstage/config';
 import { CatalogService } from '@backstage/plugin-catalog-node';
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
 import { AzureDevOpsApi, defaultAzureDevOpsHost } from '../AzureDevOpsApi';
+import { organizationInputs } from './inputs';
 
 /** The Git Repositories security namespace of Azure DevOps. */
 export const GIT_REPOSITORIES_NAMESPACE =
@@ -35,14 +36,7 @@ export function createAzureRepoGrantAction(options: {
     supportsDryRun: true,
     schema: {
       input: {
-        host: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Azure DevOps host. Default: the first integrations.azure entry',
-            ),
-        organization: z => z.string().describe('Azure DevOps organization'),
+        ...organizationInputs,
         projectId: z =>
           z.string().describe('Project id (azure:repo:create output)'),
         repositoryId: z =>

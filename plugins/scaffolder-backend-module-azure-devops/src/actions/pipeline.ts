@@ -5,6 +5,7 @@ import {
   azureDevOpsOrigin,
   defaultAzureDevOpsHost,
 } from '../AzureDevOpsApi';
+import { organizationInputs } from './inputs';
 
 /** `azure:pipeline:create`: a YAML pipeline from a file of the repository, run once if asked. */
 export function createAzurePipelineCreateAction(options: { config: Config }) {
@@ -16,14 +17,7 @@ export function createAzurePipelineCreateAction(options: { config: Config }) {
     supportsDryRun: true,
     schema: {
       input: {
-        host: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Azure DevOps host. Default: the first integrations.azure entry',
-            ),
-        organization: z => z.string().describe('Azure DevOps organization'),
+        ...organizationInputs,
         project: z => z.string().describe('Project (name or id)'),
         repositoryId: z =>
           z.string().describe('Repository id (azure:repo:create output)'),

@@ -9,6 +9,7 @@ import {
   defaultAzureDevOpsHost,
   remoteUrlOf,
 } from '../AzureDevOpsApi';
+import { organizationInputs } from './inputs';
 
 /** `azure:repo:create`: an empty Git repository in a project (REST). */
 export function createAzureRepoCreateAction(options: { config: Config }) {
@@ -20,14 +21,7 @@ export function createAzureRepoCreateAction(options: { config: Config }) {
     supportsDryRun: true,
     schema: {
       input: {
-        host: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Azure DevOps host, e.g. dev.azure.com. Default: the first integrations.azure entry',
-            ),
-        organization: z => z.string().describe('Azure DevOps organization'),
+        ...organizationInputs,
         project: z => z.string().describe('Project (name or id)'),
         name: z => z.string().describe('Repository name'),
       },
@@ -89,14 +83,7 @@ export function createAzureRepoPushAction(options: { config: Config }) {
     supportsDryRun: true,
     schema: {
       input: {
-        host: z =>
-          z
-            .string()
-            .optional()
-            .describe(
-              'Azure DevOps host, e.g. dev.azure.com. Default: the first integrations.azure entry',
-            ),
-        organization: z => z.string().describe('Azure DevOps organization'),
+        ...organizationInputs,
         project: z => z.string().describe('Project (name or id)'),
         name: z => z.string().describe('Repository name'),
         sourcePath: z =>
