@@ -17,6 +17,9 @@ import {
   OrgSyncStore,
 } from '@gatehouse/plugin-catalog-backend-module-entra-org';
 import knexFactory from 'knex';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 /** What the parent asks a worker to do. */
@@ -207,9 +210,13 @@ export async function runWorker(
       );
     }
   } else {
+    // The store in a file, as production keeps it in a database server: an in-memory
+    // database would count the stored chunks in the reader's own RSS.
+    const dbDir = fs.mkdtempSync(path.join(os.tmpdir(), 'orgsync-bench-'));
+    const dbFile = path.join(dbDir, 'orgsync.sqlite');
     const db = knexFactory({
       client: 'better-sqlite3',
-      connection: { filename: ':memory:' },
+      connection: { filename: dbFile },
       useNullAsDefault: true,
     });
     try {
@@ -257,6 +264,7 @@ export async function runWorker(
       }
     } finally {
       await db.destroy();
+      fs.rmSync(dbDir, { recursive: true, force: true });
     }
   }
   channel.send({ type: 'done', maxRssKb: process.resourceUsage().maxRSS });

@@ -167,7 +167,11 @@ export class FaultInjector {
     retryAfterSeconds: 1,
     throttling: true,
   };
-  private readonly spent = new Map<string, Array<{ at: number; ru: number }>>();
+  /** Charges in the sliding window per app and tenant: entries from `head` on, summing to `used`. */
+  private readonly spent = new Map<
+    string,
+    { entries: Array<{ at: number; ru: number }>; head: number; used: number }
+  >();
   private counters = new Map<string, RouteCounter>();
 
   /** Changes some settings; `null` clears `routes`, `budgetOverride` or `random`. */
@@ -223,19 +227,30 @@ export class FaultInjector {
     const budget =
       this.settings.budgetOverride ?? budgetForTenantSize(userCount);
     if (!this.settings.throttling) return { ok: true, usedShare: 0 };
-    let entries = this.spent.get(key);
-    if (!entries) {
-      entries = [];
-      this.spent.set(key, entries);
+    let w = this.spent.get(key);
+    if (!w) {
+      w = { entries: [], head: 0, used: 0 };
+      this.spent.set(key, w);
     }
-    while (entries.length && entries[0].at <= nowMs - WINDOW_MS)
-      entries.shift();
-    const used = entries.reduce((sum, e) => sum + e.ru, 0);
+    // The window slides: charges older than WINDOW_MS leave it (kept as a running sum).
+    while (
+      w.head < w.entries.length &&
+      w.entries[w.head].at <= nowMs - WINDOW_MS
+    ) {
+      w.used -= w.entries[w.head].ru;
+      w.head += 1;
+    }
+    if (w.head > 1024 && w.head * 2 > w.entries.length) {
+      w.entries = w.entries.slice(w.head);
+      w.head = 0;
+    }
+    const used = w.used;
     if (used + cost > budget) {
       // Wait until enough of the window has slid out to fit this request.
       let freed = 0;
       let until = nowMs;
-      for (const e of entries) {
+      for (let i = w.head; i < w.entries.length; i++) {
+        const e = w.entries[i];
         freed += e.ru;
         until = e.at + WINDOW_MS;
         if (used - freed + cost <= budget) break;
@@ -245,8 +260,9 @@ export class FaultInjector {
         retryAfter: Math.max(1, Math.ceil((until - nowMs) / 1000)),
       };
     }
-    entries.push({ at: nowMs, ru: cost });
-    return { ok: true, usedShare: (used + cost) / budget };
+    w.entries.push({ at: nowMs, ru: cost });
+    w.used += cost;
+    return { ok: true, usedShare: w.used / budget };
   }
 
   count(route: string, status: number, ru: number): void {

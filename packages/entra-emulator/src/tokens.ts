@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { decodeProtectedHeader, importJWK, jwtVerify, JWTPayload } from 'jose';
+import {
+  decodeProtectedHeader,
+  importJWK,
+  JWK,
+  jwtVerify,
+  JWTPayload,
+} from 'jose';
 import {
   AZURE_DEVOPS_RESOURCE,
   Emulator,
@@ -244,6 +250,18 @@ export class BearerTokenError extends Error {
 }
 
 /** Verifies a bearer token the emulator issued for `audiences`; throws BearerTokenError. */
+
+/** Public keys imported once per signing key (importing a JWK on every Graph call showed in profiles). */
+const importedKeys = new WeakMap<JWK, ReturnType<typeof importJWK>>();
+function verificationKey(jwk: JWK) {
+  let key = importedKeys.get(jwk);
+  if (!key) {
+    key = importJWK(jwk, 'RS256');
+    importedKeys.set(jwk, key);
+  }
+  return key;
+}
+
 export async function verifyBearer(
   emulator: Emulator,
   header: string | undefined,
@@ -279,7 +297,7 @@ export async function verifyBearer(
       'Access token validation failure. Invalid audience or signature.',
     );
   try {
-    const { payload } = await jwtVerify(token, await importJWK(jwk, 'RS256'), {
+    const { payload } = await jwtVerify(token, await verificationKey(jwk), {
       currentDate: emulator.clock.now(),
       algorithms: ['RS256'],
       clockTolerance: 300,

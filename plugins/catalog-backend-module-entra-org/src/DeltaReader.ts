@@ -51,6 +51,9 @@ export interface AppliedChanges {
   formerMembers: string[];
 }
 
+/** Pages after which a chain of delta pages is read ahead of chains not yet started. */
+const LONG_CHAIN_PAGES = 3;
+
 /** Where a chain of requests starts, and the longest chain met so far. */
 interface Chain {
   depth: number;
@@ -297,10 +300,13 @@ export class DeltaReader {
   ): Promise<string> {
     let url = start;
     let depth = chain.depth;
-    for (;;) {
+    for (let pages = 0; ; pages++) {
       const current = url;
-      const page = await limiter.slot(() =>
-        this.client.get<DeltaPage>(current),
+      // A chain that is still going after a few pages reads a big group: its next pages go
+      // before chains not yet started, so the round does not end waiting on a few long chains.
+      const page = await limiter.slot(
+        () => this.client.get<DeltaPage>(current),
+        pages >= LONG_CHAIN_PAGES,
       );
       depth += 1;
       chain.reached(depth);

@@ -160,4 +160,15 @@ describe('GraphClient against the emulator', () => {
     expect(c.stats.resourceUnits).toBe(20);
     expect(c.stats.throttled).toBeGreaterThan(0);
   });
+
+  it('pauses longer the nearer the budget is spent', async () => {
+    // 40 RU per 10 s: each /users request (2 RU) takes 5% of it.
+    running.emulator.faults.configure({ budgetOverride: 40 });
+    const c = client();
+    for (let i = 0; i < 19; i++) await c.get('/users'); // 95% used
+    expect(waits).toEqual([]);
+    await c.get('/users'); // waits before it: half of slowdownMs at 95%
+    expect(waits).toEqual([125]);
+    expect(c.stats.throttled).toBe(0);
+  });
 });

@@ -35,7 +35,11 @@ export interface GraphClientOptions {
   backoffBaseMs?: number;
   /** Longest backoff. Default 30 s. */
   backoffMaxMs?: number;
-  /** Pause before the next request once Graph says more than 90% of the budget is used. Default 500 ms. */
+  /**
+   * Longest pause before the next request once Graph says more than 90% of the budget is used
+   * (`x-ms-throttle-limit-percentage`); the pause grows with the share used, to all of this at
+   * 100%. Default 500 ms.
+   */
   slowdownMs?: number;
   /** Requests a sync round keeps in flight at once. Default 64; the client slows down past 90% of the app's budget, so more in flight does not mean more 429s. */
   concurrency?: number;
@@ -229,8 +233,18 @@ export class GraphClient {
       this.stats.resourceUnits +=
         Number(res.headers.get('x-ms-resource-unit')) || 0;
       const used = Number(res.headers.get('x-ms-throttle-limit-percentage'));
-      if (used > SLOWDOWN_ABOVE)
-        this.pauseMs = Math.max(this.pauseMs, this.slowdownMs);
+      if (used > SLOWDOWN_ABOVE) {
+        // The nearer the budget, the longer the pause: a round that runs just past 90% keeps
+        // going at nearly full speed, one at 99% stops for almost the whole `slowdownMs`.
+        const share = Math.min(
+          1,
+          (used - SLOWDOWN_ABOVE) / (1 - SLOWDOWN_ABOVE),
+        );
+        this.pauseMs = Math.max(
+          this.pauseMs,
+          Math.ceil(this.slowdownMs * share),
+        );
+      }
       if (res.status === 429) this.stats.throttled += 1;
       if (res.ok) return res;
       const retryable =

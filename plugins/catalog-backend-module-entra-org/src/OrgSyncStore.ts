@@ -15,6 +15,8 @@ const CHUNKS = 'entra_org_sync_chunks';
 const MIGRATIONS_TABLE = 'entra_org_knex_migrations';
 /** Objects (or names, or hashes) per snapshot chunk: a few megabytes of JSON at most. */
 const CHUNK_ITEMS = 5_000;
+/** Chunks compressed ahead of the one being written. */
+const COMPRESS_AHEAD = 2;
 
 const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
@@ -225,18 +227,27 @@ export class OrgSyncStore {
     return this.db.transaction(async tx => {
       const generation = (await this.check(tx, providerId, round.after)) + 1;
       await tx(CHUNKS).where({ provider_id: providerId }).delete();
+      // Level 1: most of the size for a fraction of the time (ids and names compress well).
+      // The next chunks are serialised while earlier ones compress (zlib runs off the main
+      // thread), a few at a time so memory stays at a few chunks.
+      const compress = (chunk: Chunk) =>
+        gzipAsync(Buffer.from(JSON.stringify(chunk)), { level: 1 });
+      const ahead: Array<Promise<Buffer>> = [];
       let seq = 0;
-      for (const chunk of chunks) {
-        await tx(CHUNKS).insert({
+      const insertNext = async () =>
+        tx(CHUNKS).insert({
           provider_id: providerId,
           generation,
           seq: seq++,
-          // Level 1: most of the size for a fraction of the time (ids and names compress well).
-          data: await gzipAsync(Buffer.from(JSON.stringify(chunk)), {
-            level: 1,
-          }),
+          data: await ahead.shift()!,
         });
+      for (const chunk of chunks) {
+        const compressed = compress(chunk);
+        compressed.catch(() => {}); // awaited below, in order
+        ahead.push(compressed);
+        if (ahead.length > COMPRESS_AHEAD) await insertNext();
       }
+      while (ahead.length) await insertNext();
       await this.writeHead(tx, providerId, round, generation, generation);
       return generation;
     });

@@ -119,7 +119,9 @@ function assignNames(
   return names;
 }
 
-const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+/** Id order by code unit (object ids are GUIDs; `localeCompare` costs a second at 100k users). */
+const byId = (a: { id: string }, b: { id: string }) =>
+  a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 /**
  * User and Group entities from the directory: users the filter keeps (disabled users never),
