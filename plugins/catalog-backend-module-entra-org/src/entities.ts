@@ -120,8 +120,10 @@ function assignNames(
 }
 
 /** Id order by code unit (object ids are GUIDs; `localeCompare` costs a second at 100k users). */
-const byId = (a: { id: string }, b: { id: string }) =>
-  a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+const byId = (a: { id: string }, b: { id: string }) => {
+  if (a.id === b.id) return 0;
+  return a.id < b.id ? -1 : 1;
+};
 
 /**
  * User and Group entities from the directory: users the filter keeps (disabled users never),
