@@ -119,7 +119,7 @@ function assignNames(
   return names;
 }
 
-/** Id order by code unit (object ids are GUIDs; `localeCompare` costs a second at 100k users). */
+/** Id order by code unit: object ids are GUIDs, for which it is the same as `localeCompare`, and cheaper. */
 const byId = (a: { id: string }, b: { id: string }) => {
   if (a.id === b.id) return 0;
   return a.id < b.id ? -1 : 1;
