@@ -145,7 +145,7 @@ describe('GraphClient against the emulator', () => {
     expect(waits).toHaveLength(2);
   });
 
-  it('sums resource units and slows down once more than 90% of the budget is used', async () => {
+  it('sums resource units and slows down once more than 95% of the budget is used', async () => {
     // 20 RU per 10 s: each /users request (2 RU) takes 10% of it.
     running.emulator.faults.configure({ budgetOverride: 20 });
     const c = client();
@@ -162,13 +162,16 @@ describe('GraphClient against the emulator', () => {
   });
 
   it('pauses longer the nearer the budget is spent', async () => {
-    // 40 RU per 10 s: each /users request (2 RU) takes 5% of it.
-    running.emulator.faults.configure({ budgetOverride: 40 });
+    // 100 RU per 10 s: each /users request (2 RU) takes 2% of it.
+    running.emulator.faults.configure({ budgetOverride: 100 });
     const c = client();
-    for (let i = 0; i < 19; i++) await c.get('/users'); // 95% used
+    for (let i = 0; i < 47; i++) await c.get('/users'); // 94% used
+    await c.get('/users'); // 96%
     expect(waits).toEqual([]);
-    await c.get('/users'); // waits before it: half of slowdownMs at 95%
-    expect(waits).toEqual([125]);
+    await c.get('/users'); // waited: 96% is a fifth of the way from 95% to 100%; now 98%
+    expect(waits).toEqual([50]);
+    await c.get('/users'); // waited three fifths of slowdownMs
+    expect(waits).toEqual([50, 150]);
     expect(c.stats.throttled).toBe(0);
   });
 });

@@ -36,12 +36,12 @@ export interface GraphClientOptions {
   /** Longest backoff. Default 30 s. */
   backoffMaxMs?: number;
   /**
-   * Longest pause before the next request once Graph says more than 90% of the budget is used
+   * Longest pause before the next request once Graph says more than 95% of the budget is used
    * (`x-ms-throttle-limit-percentage`); the pause grows with the share used, to all of this at
    * 100%. Default 500 ms.
    */
   slowdownMs?: number;
-  /** Requests a sync round keeps in flight at once. Default 64; the client slows down past 90% of the app's budget, so more in flight does not mean more 429s. */
+  /** Requests a sync round keeps in flight at once. Default 64; the client slows down past 95% of the app's budget, so more in flight does not mean more 429s. */
   concurrency?: number;
   /** How to wait (tests record the waits instead). */
   sleep?: (ms: number) => Promise<void>;
@@ -58,7 +58,7 @@ export interface GraphClientStats {
 }
 
 /** Above this share of the app's resource-unit budget, the client slows down. */
-const SLOWDOWN_ABOVE = 0.9;
+const SLOWDOWN_ABOVE = 0.95;
 
 const defaultSleep = (ms: number) => new Promise<void>(r => setTimeout(r, ms));
 
@@ -234,15 +234,15 @@ export class GraphClient {
         Number(res.headers.get('x-ms-resource-unit')) || 0;
       const used = Number(res.headers.get('x-ms-throttle-limit-percentage'));
       if (used > SLOWDOWN_ABOVE) {
-        // The nearer the budget, the longer the pause: a round that runs just past 90% keeps
-        // going at nearly full speed, one at 99% stops for almost the whole `slowdownMs`.
+        // The nearer the budget, the longer the pause: a round that runs just past 95% keeps
+        // going at nearly full speed, one at 100% waits the whole `slowdownMs`.
         const share = Math.min(
           1,
           (used - SLOWDOWN_ABOVE) / (1 - SLOWDOWN_ABOVE),
         );
         this.pauseMs = Math.max(
           this.pauseMs,
-          Math.ceil(this.slowdownMs * share),
+          Math.round(this.slowdownMs * share),
         );
       }
       if (res.status === 429) this.stats.throttled += 1;

@@ -171,14 +171,30 @@ export function renderEntities(
     if (list) list.push(value);
     else m.set(key, [value]);
   };
+  // One pass over the memberships: each group's member and child names (sorted, as the
+  // entities carry them), each user's groups, each group's parents.
+  const memberNames = new Map<string, string[]>();
+  const childNames = new Map<string, string[]>();
   for (const [gid, ids] of state.members) {
     if (!groupName.has(gid)) continue;
+    const people: string[] = [];
+    const children: string[] = [];
     for (const id of ids) {
-      if (groupName.has(id)) add(parents, id, gid);
-      if (userName.has(id)) add(userGroups, id, gid);
+      const user = userName.get(id);
+      if (user !== undefined) {
+        people.push(user);
+        add(userGroups, id, gid);
+        continue;
+      }
+      const group = groupName.get(id);
+      if (group !== undefined) {
+        children.push(group);
+        add(parents, id, gid);
+      }
     }
+    memberNames.set(gid, people.sort());
+    childNames.set(gid, children.sort());
   }
-  const membersOf = (gid: string) => [...(state.members.get(gid) ?? [])];
   const ancestorsOf = ancestorLookup(parents);
   const memberOf = (uid: string): string[] => {
     const direct = userGroups.get(uid) ?? [];
@@ -230,14 +246,8 @@ export function renderEntities(
           ...(g.mail ? { email: g.mail } : {}),
         },
         ...(parent ? { parent } : {}),
-        children: membersOf(g.id)
-          .filter(id => groupName.has(id))
-          .map(id => groupName.get(id)!)
-          .sort(),
-        members: membersOf(g.id)
-          .filter(id => userName.has(id))
-          .map(id => userName.get(id)!)
-          .sort(),
+        children: childNames.get(g.id) ?? [],
+        members: memberNames.get(g.id) ?? [],
       },
     };
   });
