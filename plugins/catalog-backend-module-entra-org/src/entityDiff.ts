@@ -1,5 +1,5 @@
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Entity ref to a hash of the entity as written to the catalog. */
 export type EntityHashes = Record<string, string>;
@@ -46,10 +46,7 @@ export function hashEntities(
         continue;
       }
     }
-    out[ref] = createHash('sha256')
-      .update(JSON.stringify(e))
-      .digest('base64url')
-      .slice(0, 22);
+    out[ref] = hash('sha256', JSON.stringify(e), 'base64url').slice(0, 22);
   }
   return out;
 }
