@@ -143,6 +143,46 @@ describe('azure-devops backend', () => {
     ]);
   });
 
+  it('lists a pull request opened through the Azure DevOps API', async () => {
+    const writer = e.ado.createPersonalAccessToken(
+      'contoso',
+      'diego.siciliani@contoso.example',
+      { scopes: ['vso.code_write'] },
+    ).token;
+    const created = await fetch(
+      `${e.adoUrl}/contoso/Platform/_apis/git/repositories/gatehouse-portal/pullrequests?api-version=7.1`,
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Basic ${Buffer.from(`x:${writer}`).toString(
+            'base64',
+          )}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({
+          sourceRefName: 'refs/heads/main',
+          targetRefName: 'refs/heads/feature/ado-discovery',
+          title: 'Bring the discovery branch up to date',
+        }),
+      },
+    );
+    expect(created.status).toBe(201);
+    const { pullRequestId } = await created.json();
+
+    const res = await get('component/default/portal/pull-requests');
+    expect(res.status).toBe(200);
+    expect(res.body.pullRequests).toContainEqual(
+      expect.objectContaining({
+        id: pullRequestId,
+        title: 'Bring the discovery branch up to date',
+        createdBy: 'Diego Siciliani',
+        sourceBranch: 'refs/heads/main',
+        targetBranch: 'refs/heads/feature/ado-discovery',
+      }),
+    );
+    expect(res.body.pullRequests).toHaveLength(2);
+  });
+
   it('returns the README', async () => {
     const res = await get('component/default/scripts/readme');
     expect(res.status).toBe(200);

@@ -219,7 +219,40 @@ spec:
     }>;
     expect(aces).toHaveLength(1);
     expect(aces[0].allow & 4).toBe(4); // Contribute
-    expect(org.members).toContain('Web');
+    // Through the grant alone (Web is not among the organization's seeded members), a member
+    // of Web reads and clones the new repository and sees no other; a user outside Web cannot.
+    expect(org.members).not.toContain('Web');
+    const patAuth = (upn: string) =>
+      `Basic ${Buffer.from(
+        `x:${e.ado.createPersonalAccessToken('contoso', upn).token}`,
+      ).toString('base64')}`;
+    const asLidia = patAuth('lidia.holloway@contoso.example');
+    const lidiaInfo = await fetch(
+      `${e.adoUrl}/contoso/Platform/_apis/git/repositories/orders-api/items?path=/catalog-info.yaml&api-version=7.1`,
+      { headers: { Authorization: asLidia } },
+    );
+    expect(lidiaInfo.status).toBe(200);
+    expect(await lidiaInfo.text()).toContain('owner: group:default/web');
+    const lidiaRepos = await fetch(
+      `${e.adoUrl}/contoso/Platform/_apis/git/repositories?api-version=7.1`,
+      { headers: { Authorization: asLidia } },
+    ).then(r => r.json());
+    expect(lidiaRepos.value.map((r: { name: string }) => r.name)).toEqual([
+      'orders-api',
+    ]);
+    const lidiaClone = await fetch(
+      `${e.adoUrl}/contoso/Platform/_git/orders-api/info/refs?service=git-upload-pack`,
+      { headers: { Authorization: asLidia } },
+    );
+    expect(lidiaClone.status).toBe(200);
+    // Adele Vance is in Engineering, not in Web.
+    const asAdele = patAuth('adele.vance@contoso.example');
+    const adeleInfo = await fetch(
+      `${e.adoUrl}/contoso/Platform/_apis/git/repositories/orders-api/items?path=/catalog-info.yaml&api-version=7.1`,
+      { headers: { Authorization: asAdele } },
+    );
+    expect(adeleInfo.status).toBe(401);
+    expect((await adeleInfo.json()).message).toMatch(/^TF400813:/);
 
     // The component in the catalog, owned by the group
     const component = await waitFor('the component', async () => {

@@ -7,6 +7,7 @@ import { Emulator } from '../Emulator';
 import { sha256Hex, stableGuid } from '../tenant/loadTenants';
 import { TenantStore } from '../tenant/TenantStore';
 import { EmulatedTenantData } from '../tenant/types';
+import { isMemberThroughAddedGroup, seededMember } from './security';
 import {
   buildCommit,
   buildSnapshot,
@@ -533,31 +534,15 @@ export class AdoStore {
     return { token, authorizationId: pat.authorizationId, validTo };
   }
 
-  /** Whether a principal of the organization's tenant was given access to it. */
+  /**
+   * Whether a principal of the organization's tenant was given access to it: named in the
+   * seeded `members`, or a (transitive) member of an Entra group added with
+   * `POST _apis/graph/groups` (whose Git access is then only what its ACLs give, see security.ts).
+   */
   isMember(org: AdoOrganization, principal: AdoPrincipal): boolean {
-    const t = org.tenant;
-    for (const m of org.members) {
-      if (principal.kind === 'user') {
-        const user = t.getUser(m);
-        if (user && user.id === principal.id) return true;
-        const group = t.listGroups().find(g => g.displayName === m);
-        if (
-          group &&
-          t.transitiveMembers(group.id).some(x => x.id === principal.id)
-        )
-          return true;
-      } else {
-        const app = t.applications.find(
-          a => a.appId === m || a.displayName === m,
-        );
-        if (app && app.appId === principal.id) return true;
-        const mi = t.managedIdentities.find(
-          x => x.name === m || x.clientId === m,
-        );
-        if (mi && mi.clientId === principal.id) return true;
-      }
-    }
-    return false;
+    return (
+      seededMember(org, principal) || isMemberThroughAddedGroup(org, principal)
+    );
   }
 
   /** Writes the bare repository to disk (once) so Git can serve it. */

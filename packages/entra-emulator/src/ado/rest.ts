@@ -45,7 +45,12 @@ export interface RestRoute {
   handler: (ctx: RestContext) => Promise<RestResult> | RestResult;
 }
 
-import { securityRoutes } from './security';
+import {
+  gitAllowed,
+  GitPermissionName,
+  projectMember,
+  securityRoutes,
+} from './security';
 
 const enc = encodeURIComponent;
 
@@ -138,8 +143,27 @@ function prJson(pr: AdoPullRequest, r: AdoRepository, base: string) {
     targetRefName: pr.targetRefName,
     mergeStatus: 'succeeded',
     isDraft: pr.isDraft,
+    ...(head(r, pr.sourceRefName)
+      ? { lastMergeSourceCommit: head(r, pr.sourceRefName) }
+      : {}),
+    ...(head(r, pr.targetRefName)
+      ? { lastMergeTargetCommit: head(r, pr.targetRefName) }
+      : {}),
+    reviewers: [],
     url: `${repoJson(r, base).url}/pullRequests/${pr.pullRequestId}`,
+    supportsIterations: true,
+    artifactId: `vstfs:///Git/PullRequestId/${r.project.id}%2f${r.id}%2f${pr.pullRequestId}`,
   };
+
+  function head(repo: AdoRepository, refName: string) {
+    const s = repo.branches.get(refName.replace(/^refs\/heads\//, ''));
+    return s
+      ? {
+          commitId: s.commitId,
+          url: `${repoJson(repo, base).url}/commits/${s.commitId}`,
+        }
+      : undefined;
+  }
 }
 
 function pipelineUrl(p: AdoPipeline, base: string) {
@@ -273,11 +297,37 @@ function project(ctx: RestContext): AdoProject {
   return p;
 }
 
+/** Whether the caller has a Git permission on a repository (or, without one, a project). */
+function can(
+  ctx: RestContext,
+  permission: GitPermissionName,
+  p: AdoProject,
+  r?: AdoRepository,
+): boolean {
+  return gitAllowed(ctx.org, ctx.principal, p, r, permission);
+}
+
+function readable(ctx: RestContext, r: AdoRepository): boolean {
+  return can(ctx, 'GenericRead', r.project, r);
+}
+
+/** The repository of the URL; one the caller cannot read is "not found", as in the service. */
 function repository(ctx: RestContext): AdoRepository {
   const p = ctx.params.project ? project(ctx) : undefined;
   const r = ctx.store.findRepository(ctx.org, ctx.params.repositoryId, p);
-  if (!r) throw adoErrors.repositoryNotFound(ctx.params.repositoryId);
+  if (!r || !readable(ctx, r)) {
+    throw adoErrors.repositoryNotFound(ctx.params.repositoryId);
+  }
   return r;
+}
+
+/** Pipelines and builds: only for members of the project (the organization's seeded members). */
+function pipelineProject(ctx: RestContext): AdoProject {
+  const p = project(ctx);
+  if (!projectMember(ctx.org, ctx.principal)) {
+    throw adoErrors.notAuthorized(ctx.principal.uniqueName);
+  }
+  return p;
 }
 
 function page<T>(all: T[], query: URLSearchParams, defaultTop: number) {
@@ -508,7 +558,7 @@ function refs(ctx: RestContext): RestResult {
 function pullRequests(ctx: RestContext): RestResult {
   const repos = ctx.params.repositoryId
     ? [repository(ctx)]
-    : [...project(ctx).repositories.values()];
+    : [...project(ctx).repositories.values()].filter(r => readable(ctx, r));
   const status = (q(ctx, 'searchCriteria.status') ?? 'active').toLowerCase();
   const target = q(ctx, 'searchCriteria.targetRefName');
   const source = q(ctx, 'searchCriteria.sourceRefName');
@@ -530,6 +580,98 @@ function pullRequests(ctx: RestContext): RestResult {
   );
 }
 
+function pullRequestNotFound(): AdoError {
+  return new AdoError(
+    404,
+    'GitPullRequestNotFoundException',
+    `TF401180: The requested pull request was not found.`,
+  );
+}
+
+function branchOf(r: AdoRepository, refName: unknown): string | undefined {
+  if (typeof refName !== 'string' || !refName.startsWith('refs/heads/')) {
+    return undefined;
+  }
+  const b = refName.slice('refs/heads/'.length);
+  return r.branches.has(b) ? b : undefined;
+}
+
+/** `POST .../pullrequests`: opens an active (or draft) pull request between two branches. */
+function createPullRequest(ctx: RestContext): RestResult {
+  const r = repository(ctx);
+  if (!can(ctx, 'PullRequestContribute', r.project, r)) {
+    throw adoErrors.gitPermission(
+      'PullRequestContribute',
+      ctx.principal.uniqueName,
+    );
+  }
+  const b = ctx.body ?? {};
+  for (const field of ['sourceRefName', 'targetRefName', 'title']) {
+    if (typeof b[field] !== 'string' || !b[field].trim()) {
+      throw adoErrors.badRequest(
+        'ArgumentNullException',
+        `Value cannot be null.\r\nParameter name: ${field}`,
+      );
+    }
+  }
+  if (b.sourceRefName === b.targetRefName) {
+    // The service refuses this too; its exact error text is not documented, so no TF code here.
+    throw adoErrors.badRequest(
+      'InvalidArgumentValueException',
+      'The source and target branch of a pull request must be different.',
+    );
+  }
+  if (!branchOf(r, b.sourceRefName) || !branchOf(r, b.targetRefName)) {
+    throw adoErrors.badRequest(
+      'GitPullRequestCannotBeActivated',
+      'TF401398: The pull request cannot be activated because the source and/or the target branch no longer exists, or the requested refs are not branches',
+    );
+  }
+  if (
+    r.pullRequests.some(
+      x =>
+        x.status === 'active' &&
+        x.sourceRefName === b.sourceRefName &&
+        x.targetRefName === b.targetRefName,
+    )
+  ) {
+    throw new AdoError(
+      409,
+      'GitPullRequestExistsException',
+      'TF401179: An active pull request for the source and target branch already exists.',
+    );
+  }
+  const pr: AdoPullRequest = {
+    pullRequestId: ctx.org.nextPullRequestId++,
+    title: b.title,
+    ...(typeof b.description === 'string' && b.description
+      ? { description: b.description }
+      : {}),
+    status: 'active',
+    sourceRefName: b.sourceRefName,
+    targetRefName: b.targetRefName,
+    createdBy: {
+      id: ctx.principal.id,
+      displayName: ctx.principal.displayName,
+      uniqueName: ctx.principal.uniqueName,
+    },
+    creationDate: new Date(
+      ctx.store.emulator.clock.now().getTime(),
+    ).toISOString(),
+    isDraft: b.isDraft === true,
+  };
+  r.pullRequests.push(pr);
+  return { status: 201, body: prJson(pr, r, ctx.base) };
+}
+
+function getPullRequest(ctx: RestContext): RestResult {
+  const r = repository(ctx);
+  const id = Number(ctx.params.pullRequestId);
+  const pr = r.pullRequests.find(x => x.pullRequestId === id);
+  if (!pr) throw pullRequestNotFound();
+  return { body: prJson(pr, r, ctx.base) };
+}
+
 function createRepository(ctx: RestContext): RestResult {
   const name = ctx.body?.name;
   const projectRef =
@@ -542,6 +684,9 @@ function createRepository(ctx: RestContext): RestResult {
   }
   const p = ctx.store.findProject(ctx.org, String(projectRef));
   if (!p) throw adoErrors.projectNotFound(String(projectRef));
+  if (!can(ctx, 'CreateRepository', p)) {
+    throw adoErrors.gitPermission('CreateRepository', ctx.principal.uniqueName);
+  }
   if (typeof name !== 'string' || !name.trim()) {
     throw adoErrors.badRequest(
       'ArgumentNullException',
@@ -571,7 +716,7 @@ function createRepository(ctx: RestContext): RestResult {
 }
 
 function findPipeline(ctx: RestContext): AdoPipeline {
-  const p = project(ctx);
+  const p = pipelineProject(ctx);
   const pl = p.pipelines.get(Number(ctx.params.pipelineId));
   if (!pl) {
     throw adoErrors.notFound(
@@ -583,7 +728,7 @@ function findPipeline(ctx: RestContext): AdoPipeline {
 }
 
 function createPipeline(ctx: RestContext): RestResult {
-  const p = project(ctx);
+  const p = pipelineProject(ctx);
   const b = ctx.body ?? {};
   const cfg = b.configuration ?? {};
   if (typeof b.name !== 'string' || !b.name) {
@@ -683,7 +828,7 @@ function runPipeline(ctx: RestContext): RestResult {
 }
 
 function builds(ctx: RestContext): RestResult {
-  const p = project(ctx);
+  const p = pipelineProject(ctx);
   const defs = q(ctx, 'definitions')?.split(',').map(Number);
   const branch = q(ctx, 'branchName');
   const status = (q(ctx, 'statusFilter') ?? 'all').toLowerCase();
@@ -787,6 +932,7 @@ function codeSearch(ctx: RestContext): RestResult {
     if (!inList(bodyFilters.Project, p.name)) continue;
     if (!matchesAny(filters.proj, p.name)) continue;
     for (const r of p.repositories.values()) {
+      if (!readable(ctx, r)) continue;
       if (!inList(bodyFilters.Repository, r.name)) continue;
       if (!matchesAny(filters.repo, r.name)) continue;
       // Code search indexes the default branch.
@@ -892,12 +1038,15 @@ export const REST_ROUTES: RestRoute[] = [
     list(
       [...ctx.org.projects.values()]
         .flatMap(p => [...p.repositories.values()])
+        .filter(r => readable(ctx, r))
         .map(r => repoJson(r, ctx.base)),
     ),
   ),
   route('GET', `${P}/_apis/git/repositories`, 'vso.code', ctx =>
     list(
-      [...project(ctx).repositories.values()].map(r => repoJson(r, ctx.base)),
+      [...project(ctx).repositories.values()]
+        .filter(r => readable(ctx, r))
+        .map(r => repoJson(r, ctx.base)),
     ),
   ),
   route(
@@ -924,6 +1073,12 @@ export const REST_ROUTES: RestRoute[] = [
       // The real API deletes by id only.
       throw adoErrors.repositoryNotFound(ctx.params.repositoryId);
     }
+    if (!can(ctx, 'DeleteRepository', r.project, r)) {
+      throw adoErrors.gitPermission(
+        'DeleteRepository',
+        ctx.principal.uniqueName,
+      );
+    }
     ctx.store.deleteRepository(r);
     return { status: 204 };
   }),
@@ -934,8 +1089,20 @@ export const REST_ROUTES: RestRoute[] = [
   route('GET', `${P}/${REPO}/refs`, 'vso.code', refs),
   route('GET', `${P}/${REPO}/pullrequests`, 'vso.code', pullRequests),
   route('GET', `${P}/_apis/git/pullrequests`, 'vso.code', pullRequests),
+  route(
+    'POST',
+    `${P}/${REPO}/pullrequests`,
+    'vso.code_write',
+    createPullRequest,
+  ),
+  route(
+    'GET',
+    `${P}/${REPO}/pullrequests/{pullRequestId}`,
+    'vso.code',
+    getPullRequest,
+  ),
   route('GET', `${P}/_apis/pipelines`, 'vso.build', ctx => {
-    const all = [...project(ctx).pipelines.values()].sort((a, b) =>
+    const all = [...pipelineProject(ctx).pipelines.values()].sort((a, b) =>
       a.name.localeCompare(b.name),
     );
     const { slice, headers } = page(all, ctx.query, 1000);

@@ -8,6 +8,7 @@ import { AdoPrincipal, AdoStore } from './AdoStore';
 import { authenticate, hasScope } from './auth';
 import { AdoError, adoErrors } from './errors';
 import { serveGit } from './gitHttp';
+import { gitAllowed, GitPermissionName } from './security';
 import { REST_ROUTES, RestContext, RestResult } from './rest';
 
 /** The newest REST API version the emulator (like Azure DevOps Services today) serves. */
@@ -198,7 +199,13 @@ export function createAdoRouter(
         const repo = project
           ? store.findRepository(org, decodeURIComponent(repoName), project)
           : undefined;
-        if (!repo) {
+        const push =
+          gitPath === 'git-receive-pack' ||
+          req.query.service === 'git-receive-pack';
+        const allowed = (p: GitPermissionName) =>
+          repo ? gitAllowed(org, principal, repo.project, repo, p) : false;
+        if (!repo || !allowed('GenericRead')) {
+          // A repository the caller cannot read is "not found", as in the service.
           res
             .status(404)
             .type('text/plain')
@@ -208,10 +215,10 @@ export function createAdoRouter(
             );
           return;
         }
-        const push =
-          gitPath === 'git-receive-pack' ||
-          req.query.service === 'git-receive-pack';
-        if (!hasScope(principal, push ? 'vso.code_write' : 'vso.code')) {
+        if (
+          !hasScope(principal, push ? 'vso.code_write' : 'vso.code') ||
+          (push && !allowed('GenericContribute'))
+        ) {
           if (push) {
             res
               .status(403)

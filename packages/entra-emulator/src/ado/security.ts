@@ -1,23 +1,30 @@
 import { adoErrors } from './errors';
-import type { AdoOrganization } from './AdoStore';
+import type {
+  AdoOrganization,
+  AdoPrincipal,
+  AdoProject,
+  AdoRepository,
+} from './AdoStore';
 import type { PatScope } from './model';
 import type { RestContext, RestResult, RestRoute } from './rest';
 import { sha256Hex } from '../tenant/loadTenants';
 
 /**
- * The minimum of Azure DevOps security the golden-path template needs to give an Entra group
+ * The part of Azure DevOps security the golden-path template needs to give an Entra group
  * access to a new repository, with the real routes and shapes:
  *
  * - `POST {org}/_apis/graph/groups` `{ originId }` (on `vssps.dev.azure.com` in the service)
- *   adds an Entra group of the organization's tenant to the organization; its members are then
- *   members of the organization here (they count for `isMember`);
+ *   adds an Entra group of the organization's tenant to the organization; its (transitive)
+ *   members can then sign in to the organization, with exactly the Git permissions the
+ *   access control entries give the group (see `gitAllowed`);
  * - `GET {org}/_apis/identities?subjectDescriptors=` gives the identity descriptor of a
  *   subject (what access control entries name);
  * - `POST {org}/_apis/accesscontrolentries/{namespaceId}` `{ token, merge, accessControlEntries }`
  *   sets entries (merging allow/deny bits with `merge: true`);
  * - `GET {org}/_apis/accesscontrollists/{namespaceId}?token=` reads them back.
  *
- * The entries are stored, not enforced: access is still decided by membership and PAT scopes.
+ * Entries of the Git Repositories namespace are enforced by `gitAllowed`; other namespaces are
+ * stored only.
  */
 interface GraphGroup {
   originId: string;
@@ -41,6 +48,154 @@ function securityOf(org: AdoOrganization): OrgSecurity {
     state.set(org, s);
   }
   return s;
+}
+
+/** The Git Repositories security namespace. */
+export const GIT_NAMESPACE = '2e9eb7ed-3c0a-47d4-87c1-0ffdd275fd87';
+
+/** Its permission bits, as Microsoft documents them. */
+export const GitPermission = {
+  Administer: 1,
+  GenericRead: 2,
+  GenericContribute: 4,
+  ForcePush: 8,
+  CreateBranch: 16,
+  CreateTag: 32,
+  ManageNote: 64,
+  PolicyExempt: 128,
+  CreateRepository: 256,
+  DeleteRepository: 512,
+  RenameRepository: 1024,
+  EditPolicies: 2048,
+  RemoveOthersLocks: 4096,
+  ManagePermissions: 8192,
+  PullRequestContribute: 16384,
+  PullRequestBypassPolicy: 32768,
+} as const;
+export type GitPermissionName = keyof typeof GitPermission;
+
+const seededCache = new WeakMap<AdoPrincipal, boolean>();
+
+/**
+ * Whether the organization's seeded `members` name the principal: a user directly or through a
+ * group of the tenant (nested ones included), an app registration, a managed identity.
+ */
+export function seededMember(
+  org: AdoOrganization,
+  principal: AdoPrincipal,
+): boolean {
+  // A principal object lives for one request: decide once per request, not once per repository.
+  let known = seededCache.get(principal);
+  if (known === undefined) {
+    known = findSeeded(org, principal);
+    seededCache.set(principal, known);
+  }
+  return known;
+}
+
+function findSeeded(org: AdoOrganization, principal: AdoPrincipal): boolean {
+  const t = org.tenant;
+  for (const m of org.members) {
+    if (principal.kind === 'user') {
+      const user = t.getUser(m);
+      if (user && user.id === principal.id) return true;
+      const group = t.listGroups().find(g => g.displayName === m);
+      if (
+        group &&
+        t.transitiveMembers(group.id).some(x => x.id === principal.id)
+      )
+        return true;
+    } else {
+      const app = t.applications.find(
+        a => a.appId === m || a.displayName === m,
+      );
+      if (app && app.appId === principal.id) return true;
+      const mi = t.managedIdentities.find(
+        x => x.name === m || x.clientId === m,
+      );
+      if (mi && mi.clientId === principal.id) return true;
+    }
+  }
+  return false;
+}
+
+/** The identity descriptors of the added Entra groups a user is a (transitive) member of. */
+function groupDescriptorsOf(
+  org: AdoOrganization,
+  principal: AdoPrincipal,
+): string[] {
+  const s = state.get(org);
+  if (!s || principal.kind !== 'user') return [];
+  const t = org.tenant;
+  return [...s.groups.values()]
+    .filter(g =>
+      t.transitiveMembers(g.originId).some(x => x.id === principal.id),
+    )
+    .map(g => g.identityDescriptor);
+}
+
+/** Whether the principal is in the organization only through an added Entra group. */
+export function isMemberThroughAddedGroup(
+  org: AdoOrganization,
+  principal: AdoPrincipal,
+): boolean {
+  return groupDescriptorsOf(org, principal).length > 0;
+}
+
+/**
+ * Whether the principal has a Git permission on a project (`repo` undefined: token
+ * `repoV2/{projectId}`) or repository (`repoV2/{projectId}/{repoId}`). Principals the
+ * organization's seeded `members` name keep every permission (they stand for the project's
+ * contributors and administrators). Anyone else has what the entries of the added Entra groups
+ * they belong to give: entries on `repoV2`, the project's token and the repository's token all
+ * apply (inherited downward), allows of all groups are combined, and a deny anywhere wins.
+ */
+export function gitAllowed(
+  org: AdoOrganization,
+  principal: AdoPrincipal,
+  project: AdoProject,
+  repo: AdoRepository | undefined,
+  permission: GitPermissionName,
+): boolean {
+  if (seededMember(org, principal)) return true;
+  const descriptors = groupDescriptorsOf(org, principal);
+  if (!descriptors.length) return false;
+  const acls = state.get(org)!.acls;
+  const tokens = [
+    'repov2',
+    `repov2/${project.id.toLowerCase()}`,
+    ...(repo
+      ? [`repov2/${project.id.toLowerCase()}/${repo.id.toLowerCase()}`]
+      : []),
+  ];
+  let allow = 0;
+  let deny = 0;
+  for (const [key, acl] of acls) {
+    const bar = key.indexOf('|');
+    if (key.slice(0, bar) !== GIT_NAMESPACE) continue;
+    const token = key
+      .slice(bar + 1)
+      .toLowerCase()
+      .replace(/\/+$/, '');
+    if (!tokens.includes(token)) continue;
+    for (const d of descriptors) {
+      const bits = acl.get(d);
+      if (bits) {
+        allow |= bits.allow;
+        deny |= bits.deny;
+      }
+    }
+  }
+  const bit = GitPermission[permission];
+  return (allow & ~deny & bit) !== 0;
+}
+
+/** Whether the principal may use a project's other services (pipelines, builds): seeded members only. */
+export function projectMember(
+  org: AdoOrganization,
+  principal: AdoPrincipal,
+): boolean {
+  return seededMember(org, principal);
 }
 
 function groupJson(g: GraphGroup, ctx: RestContext) {
@@ -89,9 +244,6 @@ function createGroup(ctx: RestContext): RestResult {
       )}-${parseInt(hash.slice(8, 16), 16)}`,
     };
     sec.groups.set(originId, g);
-    if (!ctx.org.members.includes(entra.displayName)) {
-      ctx.org.members.push(entra.displayName);
-    }
   }
   return { status: 201, body: groupJson(g, ctx) };
 }
