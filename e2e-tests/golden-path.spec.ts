@@ -1,5 +1,69 @@
 import { expect, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { signInAs } from './helpers';
+
+const EMULATOR = 'http://localhost:7100';
+const ADO = 'http://localhost:7101';
+
+/**
+ * Joni opens a pull request on the new repository, as she would from her machine: a PAT from
+ * the emulator's user settings, a branch pushed with git, the pull request through the REST API.
+ */
+async function openPullRequest(repo: string, title: string) {
+  const res = await fetch(`${EMULATOR}/_emulator/ado/pats`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      organization: 'contoso',
+      user: 'joni.sherman@contoso.example',
+      scopes: ['vso.code_write'],
+    }),
+  });
+  expect(res.status).toBe(201);
+  const { token } = (await res.json()) as { token: string };
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'golden-path-'));
+  try {
+    const git = (...args: string[]) =>
+      execFileSync('git', args, { cwd: dir, stdio: 'pipe' });
+    const remote = `http://joni:${token}@localhost:7101/contoso/Platform/_git/${repo}`;
+    git('clone', '--quiet', remote, '.');
+    git('checkout', '--quiet', '-b', 'add-health-check');
+    fs.writeFileSync(path.join(dir, 'HEALTH.md'), 'GET /health answers 200\n');
+    git('add', 'HEALTH.md');
+    git(
+      '-c',
+      'user.name=Joni Sherman',
+      '-c',
+      'user.email=joni.sherman@contoso.example',
+      'commit',
+      '--quiet',
+      '-m',
+      'Add a health check',
+    );
+    git('push', '--quiet', 'origin', 'add-health-check');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  const pr = await fetch(
+    `${ADO}/contoso/Platform/_apis/git/repositories/${repo}/pullrequests?api-version=7.1`,
+    {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`:${token}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        sourceRefName: 'refs/heads/add-health-check',
+        targetRefName: 'refs/heads/main',
+        title,
+      }),
+    },
+  );
+  expect(pr.status).toBe(201);
+}
 
 test('a developer creates a service on Azure DevOps from Create and sees its pipeline runs and pull requests', async ({
   page,
@@ -54,6 +118,14 @@ test('a developer creates a service on Azure DevOps from Create and sees its pip
     page.getByRole('heading', { name: 'Open pull requests' }),
   ).toBeVisible();
   await expect(page.getByText('No open pull requests.')).toBeVisible();
+
+  // Joni opens a pull request; the card lists it once the page is loaded again
+  await openPullRequest(name, 'Add a health check');
+  await page.reload();
+  await expect(page.getByText('Add a health check')).toBeVisible({
+    timeout: 15_000,
+  });
+  await expect(page.getByText('No open pull requests.')).toHaveCount(0);
 
   // The Azure DevOps tab has the README from the template
   await page.getByRole('link', { name: 'Azure DevOps', exact: true }).click();
