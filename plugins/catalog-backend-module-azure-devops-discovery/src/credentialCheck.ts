@@ -41,9 +41,11 @@ export const azureDevOpsCredentialCheckReader: ReaderFactory = options => {
           c.organizations.includes(organization),
       );
       if (!fits) {
-        throw new NotAllowedError(
-          `No credential in integrations.azure for ${url.host} fits organization '${organization}' (${target}): add one with organizations: [${organization}], or one without organizations`,
-        );
+        const message = `No credential in integrations.azure for ${url.host} fits organization '${organization}' (${target}): add one with organizations: [${organization}], or one without organizations`;
+        // Logged as well: the catalog keeps a location's processing error out of its API
+        // when the location never processed, so the log is where the error shows.
+        options.logger.warn(message);
+        throw new NotAllowedError(message);
       }
     };
     return {
