@@ -263,7 +263,9 @@ describe('catalog.locations in Azure DevOps, read by a running catalog with each
     const line = await eventually('the location warning', async () =>
       logs
         .split('\n')
-        .find(l => l.includes('contoso-unlisted') && /fits organization/.test(l)),
+        .find(
+          l => l.includes('contoso-unlisted') && /fits organization/.test(l),
+        ),
     );
     expect(line).toContain(
       "No credential in integrations.azure for dev.azure.com fits organization 'contoso-unlisted'",
