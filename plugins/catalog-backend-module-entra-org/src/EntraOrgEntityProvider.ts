@@ -8,9 +8,16 @@ import {
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
 import { affectedObjects } from './affected';
-import { DeltaReader } from './DeltaReader';
-import { GROUP_PROPERTIES, renderEntities, USER_PROPERTIES } from './entities';
-import { diffEntities, hashEntities } from './entityDiff';
+import { DeltaReader, DeltaRound } from './DeltaReader';
+import {
+  entityRefs,
+  GROUP_PROPERTIES,
+  nameObjects,
+  renderEntities,
+  RenderOptions,
+  USER_PROPERTIES,
+} from './entities';
+import { diffEntities, EntityHashes, hashEntities } from './entityDiff';
 import { filterProperties, ODataFilter, parseFilter } from './filter';
 import {
   GraphClient,
@@ -254,53 +261,12 @@ export class EntraOrgEntityProvider implements EntityProvider {
     }).read(resumable);
 
     const readAt = Date.now();
-    const { entities, names } = renderEntities(round.state, {
-      providerId: id,
-      tenantId,
-      userFilter: this.userFilter,
-      groupFilter: this.groupFilter,
-      previousNames: stored?.names,
-      ...(await this.extras.forRound(client, round)),
-    });
-    const hashes = hashEntities(
-      entities,
-      round.applied && resumable
-        ? {
-            previous: resumable.hashes,
-            affected: affectedObjects(
-              round.state,
-              round.applied,
-              resumable.names,
-              names,
-            ),
-          }
-        : undefined,
-    );
-    const renderedAt = Date.now();
-    const locationKey = `msgraph:${id}/${tenantId}`;
-    const deferred = (entity: Entity) => ({ entity, locationKey });
-    let changedEntities: number;
-    if (round.full || !resumable) {
-      await connection.applyMutation({
-        type: 'full',
-        entities: entities.map(deferred),
+    const { names, hashes, changedEntities, renderedAt } =
+      await this.writeEntities(connection, client, round, {
+        tenantId,
+        previousNames: stored?.names,
+        resumable,
       });
-      changedEntities = entities.length;
-    } else {
-      const { added, removed } = diffEntities(
-        resumable.hashes,
-        entities,
-        hashes,
-      );
-      changedEntities = added.length + removed.length;
-      if (changedEntities > 0) {
-        await connection.applyMutation({
-          type: 'delta',
-          added: added.map(deferred),
-          removed: removed.map(entityRef => ({ entityRef, locationKey })),
-        });
-      }
-    }
     // Stored only now: a round that failed before this line is read again from the old links.
     const writtenAt = Date.now();
     const snapshot = { state: round.state, names, hashes };
@@ -369,13 +335,110 @@ export class EntraOrgEntityProvider implements EntityProvider {
     } = summary;
     this.lastRound = {
       ...counts,
-      userEntities: entities.filter(e => e.kind === 'User').length,
-      groupEntities: entities.filter(e => e.kind === 'Group').length,
+      userEntities: refsOfKind(hashes, 'user'),
+      groupEntities: refsOfKind(hashes, 'group'),
       startedAt: new Date(started).toISOString(),
       finishedAt: new Date(started + summary.durationMs).toISOString(),
     };
     return summary;
   }
+
+  /**
+   * Makes the round's entities and gives the catalog what changed: everything on a full
+   * round, on a delta round the entities of the objects it may have changed. The entities
+   * are not kept past this call, so their memory is free before the round is stored.
+   */
+  private async writeEntities(
+    connection: EntityProviderConnection,
+    client: GraphClient,
+    round: DeltaRound,
+    from: {
+      tenantId: string;
+      previousNames?: Record<string, string>;
+      resumable?: StoredSync;
+    },
+  ): Promise<{
+    names: Record<string, string>;
+    hashes: EntityHashes;
+    changedEntities: number;
+    renderedAt: number;
+  }> {
+    const { id } = this.options;
+    const { tenantId, previousNames, resumable } = from;
+    const renderOptions: RenderOptions = {
+      providerId: id,
+      tenantId,
+      userFilter: this.userFilter,
+      groupFilter: this.groupFilter,
+      previousNames,
+      ...(await this.extras.forRound(client, round)),
+    };
+    const naming = nameObjects(round.state, renderOptions);
+    const { names } = naming;
+    // A delta round renders only the entities it may have changed (see `affectedObjects`);
+    // every other entity keeps its name and its hash from the last round.
+    let only: Set<string> | undefined;
+    const carried: EntityHashes = {};
+    if (
+      round.applied &&
+      resumable &&
+      renderOptions.rehash !== 'all' &&
+      !renderOptions.transformers
+    ) {
+      only = affectedObjects(
+        round.state,
+        round.applied,
+        resumable.names,
+        names,
+      );
+      for (const objectId of renderOptions.rehash ?? []) only.add(objectId);
+      for (const [objectId, ref] of entityRefs(naming)) {
+        if (only.has(objectId)) continue;
+        const previous = resumable.hashes[ref];
+        if (previous === undefined) only.add(objectId);
+        else carried[ref] = previous;
+      }
+    }
+    const { entities } = renderEntities(
+      round.state,
+      { ...renderOptions, only },
+      naming,
+    );
+    const hashes = Object.assign(carried, hashEntities(entities));
+    const renderedAt = Date.now();
+    const locationKey = `msgraph:${id}/${tenantId}`;
+    const deferred = (entity: Entity) => ({ entity, locationKey });
+    let changedEntities: number;
+    if (round.full || !resumable) {
+      await connection.applyMutation({
+        type: 'full',
+        entities: entities.map(deferred),
+      });
+      changedEntities = entities.length;
+    } else {
+      const { added, removed } = diffEntities(
+        resumable.hashes,
+        entities,
+        hashes,
+      );
+      changedEntities = added.length + removed.length;
+      if (changedEntities > 0) {
+        await connection.applyMutation({
+          type: 'delta',
+          added: added.map(deferred),
+          removed: removed.map(entityRef => ({ entityRef, locationKey })),
+        });
+      }
+    }
+    return { names, hashes, changedEntities, renderedAt };
+  }
+}
+
+/** How many of the refs are of this kind (lower case, as refs spell it). */
+function refsOfKind(hashes: EntityHashes, kind: string): number {
+  let n = 0;
+  for (const ref in hashes) if (ref.startsWith(`${kind}:`)) n++;
+  return n;
 }
 
 /** What a delta round changed, against the state it started from. */
@@ -386,8 +449,9 @@ function journalOf(
 ): SyncJournal {
   const changed = <T>(prev: Record<string, T>, next: Record<string, T>) => {
     const set: Record<string, T> = {};
-    for (const [k, v] of Object.entries(next)) if (prev[k] !== v) set[k] = v;
-    const gone = Object.keys(prev).filter(k => !(k in next));
+    for (const k in next) if (prev[k] !== next[k]) set[k] = next[k];
+    const gone: string[] = [];
+    for (const k in prev) if (!(k in next)) gone.push(k);
     return [set, gone] as const;
   };
   const [names, namesRemoved] = changed(before.names, after.names);

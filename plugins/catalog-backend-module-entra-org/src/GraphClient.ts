@@ -1,5 +1,6 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { graphScope } from './clouds';
+import { GetResponse, httpGet } from './httpGet';
 
 /**
  * How to get a Microsoft Graph access token (app-only): a client secret sent by this client
@@ -186,7 +187,7 @@ export class GraphClient {
   /** GET a Graph URL (absolute, or a path below the base URL), retrying throttled requests. */
   async get<T>(pathOrUrl: string): Promise<T> {
     const res = await this.send(pathOrUrl);
-    return (await res.json()) as T;
+    return res.json<T>();
   }
 
   /**
@@ -199,9 +200,8 @@ export class GraphClient {
     try {
       const res = await this.send(pathOrUrl);
       return {
-        contentType:
-          res.headers.get('content-type') ?? 'application/octet-stream',
-        data: Buffer.from(await res.arrayBuffer()),
+        contentType: res.header('content-type') ?? 'application/octet-stream',
+        data: await res.body(),
       };
     } catch (e) {
       if (e instanceof GraphRequestError && e.status === 404) return undefined;
@@ -210,7 +210,7 @@ export class GraphClient {
   }
 
   /** Sends a GET until it succeeds, retrying 429/503/504; throws `GraphRequestError` otherwise. */
-  private async send(pathOrUrl: string): Promise<Response> {
+  private async send(pathOrUrl: string): Promise<GetResponse> {
     const url = pathOrUrl.startsWith('http')
       ? pathOrUrl
       : `${this.baseUrl}${pathOrUrl}`;
@@ -227,12 +227,11 @@ export class GraphClient {
         if (this.pause === pause) this.pause = undefined;
       }
       this.stats.requests += 1;
-      const res = await fetch(url, {
-        headers: { authorization: `Bearer ${await this.accessToken()}` },
+      const res = await httpGet(url, {
+        authorization: `Bearer ${await this.accessToken()}`,
       });
-      this.stats.resourceUnits +=
-        Number(res.headers.get('x-ms-resource-unit')) || 0;
-      const used = Number(res.headers.get('x-ms-throttle-limit-percentage'));
+      this.stats.resourceUnits += Number(res.header('x-ms-resource-unit')) || 0;
+      const used = Number(res.header('x-ms-throttle-limit-percentage'));
       if (used > SLOWDOWN_ABOVE) {
         // The nearer the budget, the longer the pause: a round that runs just past 95% keeps
         // going at nearly full speed, one at 100% waits the whole `slowdownMs`.
@@ -250,13 +249,13 @@ export class GraphClient {
       const retryable =
         res.status === 429 || res.status === 503 || res.status === 504;
       if (retryable && attempt < this.maxRetries) {
-        const retryAfter = Number(res.headers.get('retry-after'));
+        const retryAfter = Number(res.header('retry-after'));
         const wait =
           Number.isFinite(retryAfter) && retryAfter > 0
             ? retryAfter * 1000
             : this.backoff(attempt);
-        await res.body?.cancel();
-        if (res.headers.get('x-ms-throttle-scope')) {
+        res.discard();
+        if (res.header('x-ms-throttle-scope')) {
           // The app's budget for the tenant is spent (`Tenant_Application/...`): every request
           // in flight waits, not only this one. The wait covers any slowdown asked for too.
           this.pauseMs = Math.max(this.pauseMs, wait);
@@ -270,9 +269,9 @@ export class GraphClient {
       let code = String(res.status);
       let message = res.statusText;
       try {
-        const body = (await res.json()) as {
+        const body = await res.json<{
           error?: { code?: string; message?: string };
-        };
+        }>();
         code = body.error?.code ?? code;
         message = body.error?.message ?? message;
       } catch {

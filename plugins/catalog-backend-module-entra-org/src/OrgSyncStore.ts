@@ -77,6 +77,12 @@ export class SyncConflictError extends Error {
   }
 }
 
+/** The entries of a record one by one (`Object.entries` would make them all at once). */
+function* entriesOf<T>(record: Record<string, T>): Generator<[string, T]> {
+  for (const key in record)
+    if (Object.hasOwn(record, key)) yield [key, record[key]];
+}
+
 function* chunked<T>(items: Iterable<T>, size: number): Generator<T[]> {
   let batch: T[] = [];
   for (const item of items) {
@@ -219,10 +225,8 @@ export class OrgSyncStore {
           ),
         };
       }
-      for (const n of chunked(Object.entries(names), CHUNK_ITEMS * 4))
-        yield { n };
-      for (const h of chunked(Object.entries(hashes), CHUNK_ITEMS * 4))
-        yield { h };
+      for (const n of chunked(entriesOf(names), CHUNK_ITEMS * 4)) yield { n };
+      for (const h of chunked(entriesOf(hashes), CHUNK_ITEMS * 4)) yield { h };
     })();
     return this.db.transaction(async tx => {
       const generation = (await this.check(tx, providerId, round.after)) + 1;

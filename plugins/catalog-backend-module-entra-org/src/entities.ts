@@ -2,9 +2,9 @@ import {
   ANNOTATION_LOCATION,
   ANNOTATION_ORIGIN_LOCATION,
   GroupEntity,
+  stringifyEntityRef,
   UserEntity,
 } from '@backstage/catalog-model';
-import { markForRehash } from './entityDiff';
 import { matchesFilter, ODataFilter } from './filter';
 import { GraphGroup, GraphUser, OrgState } from './OrgState';
 import { EntraOrgTransformers } from './transformers';
@@ -58,10 +58,25 @@ export interface RenderOptions {
    */
   transitiveMemberOf?: boolean;
   /**
-   * Objects (ids) whose entities changed besides what Graph's delta reported, or `all`: their
-   * entities are hashed again (see `markForRehash`).
+   * Objects (ids) whose entities changed besides what Graph's delta reported, or `all`: a
+   * delta round renders them again even when Graph did not change them.
    */
   rehash?: ReadonlySet<string> | 'all';
+  /**
+   * Render only the entities of these objects (ids); names still cover every object, so the
+   * member lists are whole. Transformers need every entity and ignore it.
+   */
+  only?: ReadonlySet<string>;
+}
+
+/** Which objects become entities, and their names. */
+export interface OrgNaming {
+  users: GraphUser[];
+  groups: GraphGroup[];
+  userName: Map<string, string>;
+  groupName: Map<string, string>;
+  /** Object id to entity name, users and groups. */
+  names: Record<string, string>;
 }
 
 /** The entities, and the names they were given (for the next round's `previousNames`). */
@@ -126,25 +141,22 @@ const byId = (a: { id: string }, b: { id: string }) => {
 };
 
 /**
- * User and Group entities from the directory: users the filter keeps (disabled users never),
- * groups the filter keeps, members and nesting between those.
+ * The objects that become entities (users the filter keeps, disabled users never; groups the
+ * filter keeps) in id order, and their names.
  */
-export function renderEntities(
+export function nameObjects(
   state: OrgState,
-  options: RenderOptions,
-): RenderedOrg {
+  options: Pick<
+    RenderOptions,
+    'userFilter' | 'groupFilter' | 'groupIds' | 'previousNames'
+  >,
+): OrgNaming {
   const { userFilter, groupFilter } = options;
-  const location = `msgraph:${options.providerId}/${options.tenantId}`;
-  const annotationsBase = {
-    [ANNOTATION_LOCATION]: location,
-    [ANNOTATION_ORIGIN_LOCATION]: location,
-    [TENANT_ID_ANNOTATION]: options.tenantId,
-  };
   const users: GraphUser[] = [...state.users.values()]
     .filter(u => u.accountEnabled !== false)
     .filter(u => !userFilter || matchesFilter(userFilter, u))
     .sort(byId);
-  const { groupIds, pictures } = options;
+  const { groupIds } = options;
   const groups: GraphGroup[] = [...state.groups.values()]
     .filter(g => !groupFilter || matchesFilter(groupFilter, g))
     .filter(g => !groupIds || groupIds.has(g.id))
@@ -163,6 +175,48 @@ export function renderEntities(
     })),
     options.previousNames,
   );
+  const names: Record<string, string> = {};
+  for (const [id, name] of userName) names[id] = name;
+  for (const [id, name] of groupName) names[id] = name;
+  return { users, groups, userName, groupName, names };
+}
+
+/** The entity refs of the named objects, as object id and ref (as the entities will carry it). */
+export function* entityRefs(naming: OrgNaming): Generator<[string, string]> {
+  for (const [kind, names] of [
+    ['User', naming.userName],
+    ['Group', naming.groupName],
+  ] as const)
+    for (const [id, name] of names)
+      yield [id, stringifyEntityRef({ kind, namespace: 'default', name })];
+}
+
+/**
+ * User and Group entities from the directory: users the filter keeps (disabled users never),
+ * groups the filter keeps, members and nesting between those.
+ */
+export function renderEntities(
+  state: OrgState,
+  options: RenderOptions,
+  naming: OrgNaming = nameObjects(state, options),
+): RenderedOrg {
+  const location = `msgraph:${options.providerId}/${options.tenantId}`;
+  const annotationsBase = {
+    [ANNOTATION_LOCATION]: location,
+    [ANNOTATION_ORIGIN_LOCATION]: location,
+    [TENANT_ID_ANNOTATION]: options.tenantId,
+  };
+  const { userName, groupName, names } = naming;
+  const { pictures } = options;
+  const only =
+    options.transformers?.user.length || options.transformers?.group.length
+      ? undefined
+      : options.only;
+  const wanted = (id: string) => !only || only.has(id);
+  const users = only ? naming.users.filter(u => only.has(u.id)) : naming.users;
+  const groups = only
+    ? naming.groups.filter(g => only.has(g.id))
+    : naming.groups;
 
   const parents = new Map<string, string[]>();
   const userGroups = new Map<string, string[]>();
@@ -177,21 +231,23 @@ export function renderEntities(
   const childNames = new Map<string, string[]>();
   for (const [gid, ids] of state.members) {
     if (!groupName.has(gid)) continue;
+    const rendered = wanted(gid);
     const people: string[] = [];
     const children: string[] = [];
     for (const id of ids) {
       const user = userName.get(id);
       if (user !== undefined) {
-        people.push(user);
-        add(userGroups, id, gid);
+        if (rendered) people.push(user);
+        if (wanted(id)) add(userGroups, id, gid);
         continue;
       }
       const group = groupName.get(id);
       if (group !== undefined) {
-        children.push(group);
+        if (rendered) children.push(group);
         add(parents, id, gid);
       }
     }
+    if (!rendered) continue;
     memberNames.set(gid, people.sort());
     childNames.set(gid, children.sort());
   }
@@ -251,20 +307,10 @@ export function renderEntities(
       },
     };
   });
-  const names = Object.fromEntries([...userName, ...groupName]);
   const entities =
     options.transformers?.user.length || options.transformers?.group.length
       ? transform(userEntities, users, groupEntities, groups, options)
       : [...userEntities, ...groupEntities];
-  const { rehash } = options;
-  if (rehash) {
-    for (const e of entities) {
-      const annotations = e.metadata.annotations ?? {};
-      const id =
-        annotations[USER_ID_ANNOTATION] ?? annotations[GROUP_ID_ANNOTATION];
-      if (rehash === 'all' || (id && rehash.has(id))) markForRehash(e);
-    }
-  }
   return { entities, names };
 }
 

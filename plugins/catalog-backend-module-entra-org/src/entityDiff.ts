@@ -4,50 +4,19 @@ import { hash } from 'node:crypto';
 /** Entity ref to a hash of the entity as written to the catalog. */
 export type EntityHashes = Record<string, string>;
 
-const OBJECT_ID_ANNOTATIONS = [
-  'graph.microsoft.com/user-id',
-  'graph.microsoft.com/group-id',
-];
-
-/** Entities changed by more than the directory (photos, transformers, assignments). */
-const changedBesidesGraph = new WeakSet<Entity>();
-
-/**
- * Marks an entity whose content may have changed for a reason Graph's delta does not show
- * (a new photo, a transformer, an app assignment): `hashEntities` hashes it again.
- */
-export function markForRehash(entity: Entity): void {
-  changedBesidesGraph.add(entity);
-}
-
 /**
  * A hash per entity ref; the entities are built in a fixed key order, so JSON is canonical.
- * With `reuse`, an entity of an object outside `affected` keeps its previous hash (see
- * `affectedObjects`), which spares hashing the whole directory after a small change.
+ * 128 bits of SHA-256, encoded from the digest's first 16 bytes (slicing the encoded string
+ * would keep the whole one alive behind every hash).
  */
-export function hashEntities(
-  entities: Entity[],
-  reuse?: { previous: EntityHashes; affected: Set<string> },
-): EntityHashes {
+export function hashEntities(entities: Entity[]): EntityHashes {
   const out: EntityHashes = {};
-  for (const e of entities) {
-    const ref = stringifyEntityRef(e);
-    if (reuse && ref in reuse.previous) {
-      const annotations = e.metadata.annotations ?? {};
-      const objectId = OBJECT_ID_ANNOTATIONS.map(a => annotations[a]).find(
-        Boolean,
-      );
-      if (
-        objectId &&
-        !reuse.affected.has(objectId) &&
-        !changedBesidesGraph.has(e)
-      ) {
-        out[ref] = reuse.previous[ref];
-        continue;
-      }
-    }
-    out[ref] = hash('sha256', JSON.stringify(e), 'base64url').slice(0, 22);
-  }
+  for (const e of entities)
+    out[stringifyEntityRef(e)] = hash(
+      'sha256',
+      JSON.stringify(e),
+      'buffer',
+    ).toString('base64url', 0, 16);
   return out;
 }
 
@@ -64,6 +33,7 @@ export function diffEntities<T extends Entity>(
     const ref = stringifyEntityRef(e);
     return previous[ref] !== hashes[ref];
   });
-  const removed = Object.keys(previous).filter(ref => !(ref in hashes));
+  const removed: string[] = [];
+  for (const ref in previous) if (!(ref in hashes)) removed.push(ref);
   return { added, removed };
 }

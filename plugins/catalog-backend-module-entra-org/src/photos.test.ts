@@ -5,6 +5,7 @@ import {
   loadTenantFile,
   placeholderPhoto,
 } from '@gatehouse/entra-emulator';
+import http from 'node:http';
 import { PhotoLoader, PhotoStore } from './photos';
 import { SyncHarness } from './__testUtils__/syncHarness';
 
@@ -12,12 +13,12 @@ const databases = TestDatabases.create({ ids: ['SQLITE_3'] });
 
 describe('profile photos', () => {
   let h: SyncHarness;
-  /** Photo requests seen by fetch: how many, and the most in flight at once. */
+  /** Photo requests the client sent: which, and the most in flight at once. */
   let photoRequests: string[];
   let inFlight: number;
   let maxInFlight: number;
   let clock: number;
-  const realFetch = global.fetch;
+  const realGet = http.get;
 
   beforeEach(async () => {
     h = await SyncHarness.start({
@@ -39,18 +40,28 @@ describe('profile photos', () => {
     inFlight = 0;
     maxInFlight = 0;
     clock = Date.parse('2026-01-01T00:00:00Z');
-    jest.spyOn(global, 'fetch').mockImplementation(async (input, init) => {
-      const url = String(input instanceof Request ? input.url : input);
-      if (!url.includes('/photos/')) return realFetch(input, init);
-      photoRequests.push(url);
+    // The Graph client's GETs go through `http.get`: photo requests are counted there, each
+    // in flight until its response (or error) arrives.
+    jest.spyOn(http, 'get').mockImplementation(((
+      url: URL,
+      options: http.RequestOptions,
+      callback: (res: http.IncomingMessage) => void,
+    ) => {
+      if (!String(url).includes('/photos/'))
+        return realGet(url, options, callback);
+      photoRequests.push(String(url));
       inFlight += 1;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      try {
-        return await realFetch(input, init);
-      } finally {
-        inFlight -= 1;
-      }
-    });
+      let done = false;
+      const settle = () => {
+        if (!done) inFlight -= 1;
+        done = true;
+      };
+      return realGet(url, options, res => {
+        settle();
+        callback(res);
+      }).once('error', settle);
+    }) as typeof http.get);
   });
   afterEach(async () => {
     jest.restoreAllMocks();
