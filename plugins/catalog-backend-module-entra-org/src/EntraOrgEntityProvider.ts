@@ -436,9 +436,7 @@ export class EntraOrgEntityProvider implements EntityProvider {
 
 /** How many of the refs are of this kind (lower case, as refs spell it). */
 function refsOfKind(hashes: EntityHashes, kind: string): number {
-  let n = 0;
-  for (const ref in hashes) if (ref.startsWith(`${kind}:`)) n++;
-  return n;
+  return Object.keys(hashes).filter(ref => ref.startsWith(`${kind}:`)).length;
 }
 
 /** What a delta round changed, against the state it started from. */
@@ -449,9 +447,9 @@ function journalOf(
 ): SyncJournal {
   const changed = <T>(prev: Record<string, T>, next: Record<string, T>) => {
     const set: Record<string, T> = {};
-    for (const k in next) if (prev[k] !== next[k]) set[k] = next[k];
-    const gone: string[] = [];
-    for (const k in prev) if (!(k in next)) gone.push(k);
+    for (const k of Object.keys(next))
+      if (prev[k] !== next[k]) set[k] = next[k];
+    const gone = Object.keys(prev).filter(k => !(k in next));
     return [set, gone] as const;
   };
   const [names, namesRemoved] = changed(before.names, after.names);

@@ -79,8 +79,7 @@ export class SyncConflictError extends Error {
 
 /** The entries of a record one by one (`Object.entries` would make them all at once). */
 function* entriesOf<T>(record: Record<string, T>): Generator<[string, T]> {
-  for (const key in record)
-    if (Object.hasOwn(record, key)) yield [key, record[key]];
+  for (const key of Object.keys(record)) yield [key, record[key]];
 }
 
 function* chunked<T>(items: Iterable<T>, size: number): Generator<T[]> {

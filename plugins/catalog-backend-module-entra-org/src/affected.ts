@@ -24,9 +24,10 @@ export function affectedObjects(
   }
   for (const id of applied.formerMembers) affected.add(id);
   const renamed = new Set<string>();
-  for (const id in namesAfter)
+  for (const id of Object.keys(namesAfter))
     if (namesBefore[id] !== namesAfter[id]) renamed.add(id);
-  for (const id in namesBefore) if (!(id in namesAfter)) renamed.add(id);
+  for (const id of Object.keys(namesBefore))
+    if (!(id in namesAfter)) renamed.add(id);
   if (renamed.size === 0) return affected;
   for (const id of renamed) {
     affected.add(id);

@@ -212,7 +212,6 @@ export function renderEntities(
     options.transformers?.user.length || options.transformers?.group.length
       ? undefined
       : options.only;
-  const wanted = (id: string) => !only || only.has(id);
   const users = only ? naming.users.filter(u => only.has(u.id)) : naming.users;
   const groups = only
     ? naming.groups.filter(g => only.has(g.id))
@@ -231,14 +230,14 @@ export function renderEntities(
   const childNames = new Map<string, string[]>();
   for (const [gid, ids] of state.members) {
     if (!groupName.has(gid)) continue;
-    const rendered = wanted(gid);
+    const rendered = !only || only.has(gid);
     const people: string[] = [];
     const children: string[] = [];
     for (const id of ids) {
       const user = userName.get(id);
       if (user !== undefined) {
         if (rendered) people.push(user);
-        if (wanted(id)) add(userGroups, id, gid);
+        if (!only || only.has(id)) add(userGroups, id, gid);
         continue;
       }
       const group = groupName.get(id);

@@ -33,7 +33,6 @@ export function diffEntities<T extends Entity>(
     const ref = stringifyEntityRef(e);
     return previous[ref] !== hashes[ref];
   });
-  const removed: string[] = [];
-  for (const ref in previous) if (!(ref in hashes)) removed.push(ref);
+  const removed = Object.keys(previous).filter(ref => !(ref in hashes));
   return { added, removed };
 }
