@@ -404,7 +404,10 @@ export class EntraOrgEntityProvider implements EntityProvider {
       { ...renderOptions, only },
       naming,
     );
-    const hashes = Object.assign(carried, hashEntities(entities));
+    // A full round hashes every entity; a delta round adds its own to the carried hashes.
+    const hashes = only
+      ? Object.assign(carried, hashEntities(entities))
+      : hashEntities(entities);
     const renderedAt = Date.now();
     const locationKey = `msgraph:${id}/${tenantId}`;
     const deferred = (entity: Entity) => ({ entity, locationKey });

@@ -218,26 +218,31 @@ export function renderEntities(
     : naming.groups;
 
   const parents = new Map<string, string[]>();
-  const userGroups = new Map<string, string[]>();
   const add = (m: Map<string, string[]>, key: string, value: string) => {
     const list = m.get(key);
     if (list) list.push(value);
     else m.set(key, [value]);
   };
+  // Each user's name and groups in one place, so a membership costs one lookup. A user's
+  // groups are kept as names, or as ids when the groups above them are added later.
+  const transitive = options.transitiveMemberOf;
+  const userInfo = new Map<string, { name: string; groups: string[] }>();
+  for (const [uid, name] of userName) userInfo.set(uid, { name, groups: [] });
   // One pass over the memberships: each group's member and child names (sorted, as the
   // entities carry them), each user's groups, each group's parents.
   const memberNames = new Map<string, string[]>();
   const childNames = new Map<string, string[]>();
   for (const [gid, ids] of state.members) {
-    if (!groupName.has(gid)) continue;
+    const gname = groupName.get(gid);
+    if (gname === undefined) continue;
     const rendered = !only || only.has(gid);
     const people: string[] = [];
     const children: string[] = [];
     for (const id of ids) {
-      const user = userName.get(id);
+      const user = userInfo.get(id);
       if (user !== undefined) {
-        if (rendered) people.push(user);
-        if (!only || only.has(id)) add(userGroups, id, gid);
+        if (rendered) people.push(user.name);
+        if (!only || only.has(id)) user.groups.push(transitive ? gid : gname);
         continue;
       }
       const group = groupName.get(id);
@@ -251,19 +256,20 @@ export function renderEntities(
     childNames.set(gid, children.sort());
   }
   const ancestorsOf = ancestorLookup(parents);
+  /** The names of a user's groups (with `transitiveMemberOf`, and of every group above them). */
   const memberOf = (uid: string): string[] => {
-    const direct = userGroups.get(uid) ?? [];
-    if (!options.transitiveMemberOf) return direct;
-    const all = new Set(direct);
-    for (const gid of direct) for (const a of ancestorsOf(gid)) all.add(a);
-    return [...all];
+    const groups = userInfo.get(uid)!.groups;
+    if (!transitive) return groups.sort();
+    const all = new Set(groups);
+    for (const gid of groups) for (const a of ancestorsOf(gid)) all.add(a);
+    return [...all].map(g => groupName.get(g)!).sort();
   };
 
   const userEntities: UserEntity[] = users.map(u => ({
     apiVersion: 'backstage.io/v1alpha1',
     kind: 'User',
     metadata: {
-      name: userName.get(u.id)!,
+      name: userInfo.get(u.id)!.name,
       annotations: {
         ...annotationsBase,
         [USER_ID_ANNOTATION]: u.id,
@@ -277,9 +283,7 @@ export function renderEntities(
         ...(u.mail ? { email: u.mail } : {}),
         ...(pictures?.has(u.id) ? { picture: pictures.get(u.id) } : {}),
       },
-      memberOf: memberOf(u.id)
-        .map(g => groupName.get(g)!)
-        .sort(),
+      memberOf: memberOf(u.id),
     },
   }));
   const groupEntities: GroupEntity[] = groups.map(g => {
