@@ -258,10 +258,10 @@ export function renderEntities(
   const ancestorsOf = ancestorLookup(parents);
   /** The names of a user's groups (with `transitiveMemberOf`, and of every group above them). */
   const memberOf = (uid: string): string[] => {
-    const groups = userInfo.get(uid)!.groups;
-    if (!transitive) return groups.sort();
-    const all = new Set(groups);
-    for (const gid of groups) for (const a of ancestorsOf(gid)) all.add(a);
+    const direct = userInfo.get(uid)!.groups;
+    if (!transitive) return direct.sort();
+    const all = new Set(direct);
+    for (const gid of direct) for (const a of ancestorsOf(gid)) all.add(a);
     return [...all].map(g => groupName.get(g)!).sort();
   };
 

@@ -14,30 +14,8 @@ import {
 import Button from '@material-ui/core/Button';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
+import type { EntraOrgProviderStatus } from '@gatehouse/plugin-entra-org-common';
 import { useCallback, useEffect, useState } from 'react';
-
-/** What `GET /api/entra-org/status` returns for one provider. */
-interface ProviderStatus {
-  id: string;
-  running: boolean;
-  lastRound?: {
-    kind: 'full' | 'delta';
-    startedAt: string;
-    finishedAt: string;
-    durationMs: number;
-    users: number;
-    groups: number;
-    memberships: number;
-    userEntities: number;
-    groupEntities: number;
-    changedEntities: number;
-    graphRequests: number;
-    resourceUnits: number;
-    throttled: number;
-  };
-  nextRoundAt?: string;
-  lastError?: { message: string; at: string };
-}
 
 /** While a round may be running, the page asks again this often. */
 const POLL_MS = 5_000;
@@ -63,7 +41,7 @@ function useOrgSyncApi() {
 }
 
 function ProviderCard(props: {
-  provider: ProviderStatus;
+  provider: EntraOrgProviderStatus;
   onSyncNow: () => Promise<void>;
 }) {
   const { provider, onSyncNow } = props;
@@ -140,12 +118,14 @@ function ProviderCard(props: {
 /** Where each Entra org sync provider stands, with "Sync now". */
 export function OrgSyncPage() {
   const api = useOrgSyncApi();
-  const [providers, setProviders] = useState<ProviderStatus[]>();
+  const [providers, setProviders] = useState<EntraOrgProviderStatus[]>();
   const [error, setError] = useState<Error>();
 
   const load = useCallback(async () => {
     try {
-      const body = await api<{ providers: ProviderStatus[] }>('/status');
+      const body = await api<{ providers: EntraOrgProviderStatus[] }>(
+        '/status',
+      );
       setProviders(body.providers);
       setError(undefined);
     } catch (e) {
