@@ -4,6 +4,8 @@ import {
   RunningEmulator,
   startEmulator,
 } from '@gatehouse/entra-emulator';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
 import { GraphClient, GraphRequestError } from './GraphClient';
 
 const APP_ID = '3c9e1f5a-7b2d-4e8f-a1c6-0d4b5e6f7a82';
@@ -173,5 +175,75 @@ describe('GraphClient against the emulator', () => {
     await c.get('/users'); // waited three fifths of slowdownMs
     expect(waits).toEqual([50, 150]);
     expect(c.stats.throttled).toBe(0);
+  });
+});
+
+describe('GraphClient when the connection fails', () => {
+  let server: http.Server;
+  let base: string;
+  let answers: Array<
+    (req: http.IncomingMessage, res: http.ServerResponse) => void
+  >;
+  let served: number;
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      served += 1;
+      (answers.shift() ?? ((_q, r) => r.socket?.destroy()))(req, res);
+    });
+    await new Promise<void>(r => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1.0`;
+  });
+  beforeEach(() => {
+    served = 0;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise(r => server.close(r));
+  });
+
+  const waits: number[] = [];
+  const client = () =>
+    new GraphClient(
+      base,
+      {
+        tenantId: 'contoso',
+        credential: {
+          getToken: async () => ({
+            token: 'token',
+            expiresOnTimestamp: Date.now() + 3600_000,
+          }),
+        },
+      },
+      { maxRetries: 2, sleep: async ms => void waits.push(ms) },
+    );
+  const reset = (_req: http.IncomingMessage, res: http.ServerResponse) =>
+    res.socket?.destroy();
+  const cutMidBody = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.writeHead(200, { 'content-length': '100' });
+    res.write('{"value":[');
+    setTimeout(() => res.socket?.destroy(), 10);
+  };
+  const ok = (_req: http.IncomingMessage, res: http.ServerResponse) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end('{"value":[{"id":"u1"}]}');
+  };
+
+  it('sends the GET again after a reset connection and a body cut short', async () => {
+    answers = [reset, cutMidBody, ok];
+    const c = client();
+    await expect(c.get('/users')).resolves.toEqual({ value: [{ id: 'u1' }] });
+    expect(served).toBe(3);
+    expect(c.stats.requests).toBe(3);
+  });
+
+  it('gives up after maxRetries with an error that names the URL', async () => {
+    answers = [reset, reset, reset, ok];
+    const attempt = client().get('/users');
+    await expect(attempt).rejects.toBeInstanceOf(GraphRequestError);
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`^Graph ${base}/users failed after 3 attempts: `),
+    );
+    expect(served).toBe(3);
   });
 });

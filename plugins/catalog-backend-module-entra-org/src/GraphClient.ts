@@ -30,7 +30,7 @@ export class GraphRequestError extends Error {
 
 /** Retry and pacing settings; the defaults suit Graph, tests shorten them. */
 export interface GraphClientOptions {
-  /** Retries of a throttled (429) or unavailable (503, 504) request. Default 6. */
+  /** Retries of a throttled (429) or unavailable (503, 504) request, or of a failed connection. Default 6. */
   maxRetries?: number;
   /** First backoff when there is no `Retry-After`; doubles per attempt, with jitter. Default 500 ms. */
   backoffBaseMs?: number;
@@ -186,8 +186,8 @@ export class GraphClient {
 
   /** GET a Graph URL (absolute, or a path below the base URL), retrying throttled requests. */
   async get<T>(pathOrUrl: string): Promise<T> {
-    const res = await this.send(pathOrUrl);
-    return res.json<T>();
+    const { data } = await this.send(pathOrUrl);
+    return JSON.parse(data.toString('utf8')) as T;
   }
 
   /**
@@ -198,10 +198,10 @@ export class GraphClient {
     pathOrUrl: string,
   ): Promise<{ contentType: string; data: Buffer } | undefined> {
     try {
-      const res = await this.send(pathOrUrl);
+      const { res, data } = await this.send(pathOrUrl);
       return {
         contentType: res.header('content-type') ?? 'application/octet-stream',
-        data: await res.body(),
+        data,
       };
     } catch (e) {
       if (e instanceof GraphRequestError && e.status === 404) return undefined;
@@ -209,8 +209,13 @@ export class GraphClient {
     }
   }
 
-  /** Sends a GET until it succeeds, retrying 429/503/504; throws `GraphRequestError` otherwise. */
-  private async send(pathOrUrl: string): Promise<GetResponse> {
+  /**
+   * Sends a GET until it succeeds, retrying 429/503/504 and connections that fail or close
+   * mid-response; gives the response and its body. Throws `GraphRequestError` otherwise.
+   */
+  private async send(
+    pathOrUrl: string,
+  ): Promise<{ res: GetResponse; data: Buffer }> {
     const url = pathOrUrl.startsWith('http')
       ? pathOrUrl
       : `${this.baseUrl}${pathOrUrl}`;
@@ -226,10 +231,28 @@ export class GraphClient {
         await pause;
         if (this.pause === pause) this.pause = undefined;
       }
+      const authorization = `Bearer ${await this.accessToken()}`;
       this.stats.requests += 1;
-      const res = await httpGet(url, {
-        authorization: `Bearer ${await this.accessToken()}`,
-      });
+      let res: GetResponse;
+      let data: Buffer | undefined;
+      try {
+        res = await httpGet(url, { authorization });
+        if (res.ok) data = await res.body();
+      } catch (e) {
+        // A reset or cut connection (a keep-alive socket the server just closed, a network
+        // blip) is retried like a 503: a GET is safe to send again.
+        if (attempt < this.maxRetries) {
+          await this.sleep(this.backoff(attempt));
+          continue;
+        }
+        throw new GraphRequestError(
+          0,
+          'network',
+          `Graph ${url} failed after ${attempt + 1} attempts: ${
+            (e as Error).message
+          }`,
+        );
+      }
       this.stats.resourceUnits += Number(res.header('x-ms-resource-unit')) || 0;
       const used = Number(res.header('x-ms-throttle-limit-percentage'));
       if (used > SLOWDOWN_ABOVE) {
@@ -245,7 +268,7 @@ export class GraphClient {
         );
       }
       if (res.status === 429) this.stats.throttled += 1;
-      if (res.ok) return res;
+      if (data) return { res, data };
       const retryable =
         res.status === 429 || res.status === 503 || res.status === 504;
       if (retryable && attempt < this.maxRetries) {
