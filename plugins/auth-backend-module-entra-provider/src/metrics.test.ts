@@ -1,11 +1,3 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
-import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
 import { metrics } from '@opentelemetry/api';
 import {
   AggregationTemporality,
@@ -14,15 +6,19 @@ import {
   MeterProvider,
   PeriodicExportingMetricReader,
 } from '@opentelemetry/sdk-metrics';
-import authModuleEntraProvider from './index';
-import { authResponse, keptCookies } from './__testUtils__/signIn';
+import {
+  authResponse,
+  keptCookies,
+  startPortalBackend,
+  waitForEntities,
+} from './__testUtils__/signIn';
 
 /**
  * Sign-in figures as OpenTelemetry metrics, read with an in-memory exporter after real
  * sign-ins through the built-in emulator (the same backend as module.test.ts).
  */
 describe('sign-in metrics', () => {
-  let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let backend: Awaited<ReturnType<typeof startPortalBackend>>['backend'];
   let base: string;
   const exporter = new InMemoryMetricExporter(
     AggregationTemporality.CUMULATIVE,
@@ -35,39 +31,9 @@ describe('sign-in metrics', () => {
 
   beforeAll(async () => {
     metrics.setGlobalMeterProvider(provider);
-    backend = await startTestBackend({
-      features: [
-        authPlugin,
-        authModuleEntraProvider,
-        catalogPlugin,
-        catalogEntraOrg,
-        mockServices.scheduler.factory({
-          includeInitialDelayedTasksOnStartup: true,
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            gatehouse: { emulator: { port: 0 } },
-            auth: {
-              environment: 'development',
-              session: { secret: 'test-only-session-secret' },
-              providers: { microsoft: { development: {} } },
-            },
-            catalog: { rules: [{ allow: ['User', 'Group'] }] },
-          },
-        }),
-      ],
-    });
-    base = `http://localhost:${backend.server.port()}`;
+    ({ backend, base } = await startPortalBackend());
     // The org sync must have brought Lee Gu into the catalog before anyone signs in.
-    for (;;) {
-      const res = await fetch(
-        `${base}/api/catalog/entities/by-name/user/default/lee.gu`,
-        { headers: { authorization: mockCredentials.user.header() } },
-      );
-      if (res.ok) break;
-      await new Promise(r => setTimeout(r, 250));
-    }
+    await waitForEntities(base, ['user/default/lee.gu']);
   }, 60_000);
 
   afterAll(async () => {

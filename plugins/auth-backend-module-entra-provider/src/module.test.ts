@@ -1,14 +1,10 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
-import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
 import { decodeJwt } from 'jose';
-import authModuleEntraProvider from './index';
-import { authResponse, keptCookies } from './__testUtils__/signIn';
+import {
+  authResponse,
+  keptCookies,
+  startPortalBackend,
+  waitForEntities,
+} from './__testUtils__/signIn';
 
 /**
  * The whole sign-in as the portal runs it: the real auth and catalog plugins, our modules, the
@@ -16,49 +12,17 @@ import { authResponse, keptCookies } from './__testUtils__/signIn';
  * by hand.
  */
 describe('Entra ID sign-in through the built-in emulator', () => {
-  let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let backend: Awaited<ReturnType<typeof startPortalBackend>>['backend'];
   let base: string;
 
   beforeAll(async () => {
-    backend = await startTestBackend({
-      features: [
-        authPlugin,
-        authModuleEntraProvider,
-        catalogPlugin,
-        catalogEntraOrg,
-        // Runs the org sync once at start-up, initial delay or not.
-        mockServices.scheduler.factory({
-          includeInitialDelayedTasksOnStartup: true,
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            gatehouse: { emulator: { port: 0 } },
-            auth: {
-              environment: 'development',
-              session: { secret: 'test-only-session-secret' },
-              providers: { microsoft: { development: {} } },
-            },
-            catalog: { rules: [{ allow: ['User', 'Group'] }] },
-          },
-        }),
-      ],
-    });
-    base = `http://localhost:${backend.server.port()}`;
+    ({ backend, base } = await startPortalBackend());
     // Wait for the org sync to bring the people and the top of the org into the catalog.
-    for (const ref of [
+    await waitForEntities(base, [
       'user/default/alex.wilber',
       'group/default/contoso',
       'group/default/project_210',
-    ]) {
-      for (;;) {
-        const res = await fetch(`${base}/api/catalog/entities/by-name/${ref}`, {
-          headers: { authorization: mockCredentials.user.header() },
-        });
-        if (res.ok) break;
-        await new Promise(r => setTimeout(r, 250));
-      }
-    }
+    ]);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,17 +1,12 @@
-import {
-  mockCredentials,
-  mockServices,
-  startTestBackend,
-} from '@backstage/backend-test-utils';
-import authPlugin from '@backstage/plugin-auth-backend';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
-import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
+import { mockCredentials } from '@backstage/backend-test-utils';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseTenants } from '@gatehouse/entra-emulator';
-import authModuleEntraProvider from './index';
-import { signInThroughEmulator } from './__testUtils__/signIn';
+import {
+  signInThroughEmulator,
+  startPortalBackend,
+} from './__testUtils__/signIn';
 
 const GROUPS = 300;
 
@@ -48,37 +43,17 @@ function loadTenantFileFromYaml() {
 }
 
 describe('a person in 300 nested groups', () => {
-  let backend: Awaited<ReturnType<typeof startTestBackend>>;
+  let backend: Awaited<ReturnType<typeof startPortalBackend>>['backend'];
   let dir: string;
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-nested-'));
     fs.writeFileSync(path.join(dir, 'tenant.yaml'), tenantYaml());
-    backend = await startTestBackend({
-      features: [
-        authPlugin,
-        authModuleEntraProvider,
-        catalogPlugin,
-        catalogEntraOrg,
-        mockServices.scheduler.factory({
-          includeInitialDelayedTasksOnStartup: true,
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            app: { baseUrl: 'http://localhost:3000' },
-            gatehouse: {
-              emulator: { port: 0, tenantFile: path.join(dir, 'tenant.yaml') },
-            },
-            auth: {
-              environment: 'development',
-              providers: { microsoft: { development: {} } },
-            },
-            catalog: { rules: [{ allow: ['User', 'Group'] }] },
-          },
-        }),
-      ],
+    const started = await startPortalBackend({
+      tenantFile: path.join(dir, 'tenant.yaml'),
     });
-    const base = `http://localhost:${backend.server.port()}`;
+    backend = started.backend;
+    const base = started.base;
     // Wait until the org sync and the catalog's processing have brought in the whole chain.
     for (;;) {
       const res = await fetch(

@@ -1,5 +1,11 @@
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import authPlugin from '@backstage/plugin-auth-backend';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import catalogEntraOrg from '@gatehouse/plugin-catalog-backend-module-entra-org';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import authModuleEntraProvider from '../index';
 
@@ -112,4 +118,52 @@ export async function startAuthBackend(options: {
       }),
     ],
   });
+}
+
+/**
+ * Sign-in as the portal runs it: the real auth and catalog plugins, our modules, the built-in
+ * emulator (real HTTP, on a free port; `emulator` adds to its config) and the org synced from
+ * its Graph once at start-up. Returns the backend and its base URL.
+ */
+export async function startPortalBackend(
+  emulator: Record<string, unknown> = {},
+) {
+  const backend = await startTestBackend({
+    features: [
+      authPlugin,
+      authModuleEntraProvider,
+      catalogPlugin,
+      catalogEntraOrg,
+      // Runs the org sync once at start-up, initial delay or not.
+      mockServices.scheduler.factory({
+        includeInitialDelayedTasksOnStartup: true,
+      }),
+      mockServices.rootConfig.factory({
+        data: {
+          app: { baseUrl: 'http://localhost:3000' },
+          gatehouse: { emulator: { port: 0, ...emulator } },
+          auth: {
+            environment: 'development',
+            session: { secret: 'test-only-session-secret' },
+            providers: { microsoft: { development: {} } },
+          },
+          catalog: { rules: [{ allow: ['User', 'Group'] }] },
+        },
+      }),
+    ],
+  });
+  return { backend, base: `http://localhost:${backend.server.port()}` };
+}
+
+/** Waits until the catalog has these entities (`kind/namespace/name`): the org sync runs in the background. */
+export async function waitForEntities(base: string, refs: string[]) {
+  for (const ref of refs) {
+    for (;;) {
+      const res = await fetch(`${base}/api/catalog/entities/by-name/${ref}`, {
+        headers: { authorization: mockCredentials.user.header() },
+      });
+      if (res.ok) break;
+      await new Promise(r => setTimeout(r, 250));
+    }
+  }
 }
