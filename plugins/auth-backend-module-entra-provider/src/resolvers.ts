@@ -144,6 +144,23 @@ const domainOptions = z
 
 /** Sign-in resolvers for Entra ID, safe by default: identity is the object id and tenant id. */
 export function createEntraSignInResolvers(deps: EntraResolverDeps = {}) {
+  /** A resolver that looks the user up by their verified email; `query` says where. */
+  const byVerifiedEmail = (
+    query: (
+      email: string,
+    ) => Parameters<AuthResolverContext['findCatalogUser']>[0],
+  ) =>
+    createSignInResolverFactory<Result, typeof domainOptions>({
+      optionsSchema: domainOptions,
+      create(options = {}) {
+        return async (info: Info, ctx) => {
+          const claims = info.result.fullProfile.claims;
+          const email = verifiedEmail(claims, options.verifiedDomains);
+          return issueFor(ctx, deps, query(email), info);
+        };
+      },
+    });
+
   return {
     /**
      * Matches `graph.microsoft.com/user-id` = `oid` (and `graph.microsoft.com/tenant-id` =
@@ -169,44 +186,14 @@ export function createEntraSignInResolvers(deps: EntraResolverDeps = {}) {
     }),
 
     /** Matches `microsoft.com/email` against a verified email. */
-    emailMatchingUserEntityAnnotation: createSignInResolverFactory<
-      Result,
-      typeof domainOptions
-    >({
-      optionsSchema: domainOptions,
-      create(options = {}) {
-        return async (info: Info, ctx) => {
-          const claims = info.result.fullProfile.claims;
-          const email = verifiedEmail(claims, options.verifiedDomains);
-          return issueFor(
-            ctx,
-            deps,
-            { annotations: { [EMAIL_ANNOTATION]: email } },
-            info,
-          );
-        };
-      },
-    }),
+    emailMatchingUserEntityAnnotation: byVerifiedEmail(email => ({
+      annotations: { [EMAIL_ANNOTATION]: email },
+    })),
 
     /** Matches `spec.profile.email` against a verified email. */
-    emailMatchingUserEntityProfileEmail: createSignInResolverFactory<
-      Result,
-      typeof domainOptions
-    >({
-      optionsSchema: domainOptions,
-      create(options = {}) {
-        return async (info: Info, ctx) => {
-          const claims = info.result.fullProfile.claims;
-          const email = verifiedEmail(claims, options.verifiedDomains);
-          return issueFor(
-            ctx,
-            deps,
-            { filter: { 'spec.profile.email': email } },
-            info,
-          );
-        };
-      },
-    }),
+    emailMatchingUserEntityProfileEmail: byVerifiedEmail(email => ({
+      filter: { 'spec.profile.email': email },
+    })),
 
     /**
      * Matches the entity name against the local part of a verified email in `allowedDomains`
