@@ -104,6 +104,7 @@ export async function createLocalTls(
 /** An HTTPS listener of the emulator: its URL, the CA to trust, and a way to stop it. */
 export interface HttpsListener {
   url: string;
+  port: number;
   caPem: string;
   close(): Promise<void>;
 }
@@ -134,6 +135,7 @@ export async function listenHttps(
   const { port } = server.address() as AddressInfo;
   return {
     url: `https://${publicHost}:${port}`,
+    port,
     caPem: tls.caPem,
     close: () =>
       new Promise<void>((resolve, reject) => {

@@ -1,46 +1,17 @@
 import http from 'node:http';
-import https from 'node:https';
-import { AddressInfo } from 'node:net';
 import { buildConnector, Agent, Dispatcher } from 'undici';
-import { createLocalTls } from '../tls';
+import { HttpsListener, listenHttps } from '../tls';
 
 /** Azure DevOps' public host names, which the HTTPS listener's certificate names. */
 export const AZURE_DEVOPS_HOSTS = ['dev.azure.com', 'almsearch.dev.azure.com'];
 
 /** Serves the Azure DevOps app over HTTPS with a certificate for Azure DevOps' host names. */
-export async function listenAdoHttps(
+export function listenAdoHttps(
   handler: http.RequestListener,
   host: string,
   publicHost: string,
-): Promise<{
-  url: string;
-  port: number;
-  caPem: string;
-  close(): Promise<void>;
-}> {
-  const tls = await createLocalTls([
-    ...AZURE_DEVOPS_HOSTS,
-    ...(publicHost === 'localhost' ? [] : [publicHost]),
-  ]);
-  const server = https.createServer(
-    { key: tls.keyPem, cert: tls.certPem },
-    handler,
-  );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `https://${publicHost}:${port}`,
-    port,
-    caPem: tls.caPem,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections();
-        server.close(err => (err ? reject(err) : resolve()));
-      }),
-  };
+): Promise<HttpsListener> {
+  return listenHttps(handler, host, publicHost, AZURE_DEVOPS_HOSTS);
 }
 
 /**
