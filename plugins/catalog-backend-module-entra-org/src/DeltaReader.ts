@@ -174,6 +174,7 @@ export class DeltaReader {
       );
     });
     await limiter.settle();
+    state.seal();
     return {
       state,
       links: next as DeltaLinks,
@@ -237,6 +238,7 @@ export class DeltaReader {
       ),
     );
     await limiter.settle();
+    state.seal();
     return {
       state,
       links: { users, groups },
@@ -266,6 +268,7 @@ export class DeltaReader {
         count.changes += o['members@delta']?.length ?? 0;
       },
     );
+    state.seal(groupIds);
   }
 
   /** Reads a collection page by page (`@odata.nextLink`), handing each page over. */

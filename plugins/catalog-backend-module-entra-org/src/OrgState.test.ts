@@ -104,6 +104,29 @@ describe('OrgState', () => {
     const back = OrgState.fromJSON(json);
     expect(back.users).toEqual(s.users);
     expect(back.groups).toEqual(s.groups);
+    s.seal();
     expect(back.members).toEqual(s.members);
+  });
+
+  it('keeps sealed members as arrays; a later change works on a set again, without duplicates', () => {
+    const s = new OrgState();
+    s.applyGroup({ id: 'g1', 'members@delta': [{ id: 'u1' }, { id: 'u2' }] });
+    expect(s.members.get('g1')).toBeInstanceOf(Set);
+    s.seal(['g1']);
+    expect(s.members.get('g1')).toEqual(['u1', 'u2']);
+    s.applyGroup({
+      id: 'g1',
+      'members@delta': [
+        { id: 'u2' },
+        { id: 'u3' },
+        { id: 'u1', '@removed': {} },
+      ],
+    });
+    expect(s.members.get('g1')).toBeInstanceOf(Set);
+    expect(s.memberIds('g1')).toEqual(['u2', 'u3']);
+    expect(s.membershipCount).toBe(2);
+    s.seal();
+    expect(s.members.get('g1')).toEqual(['u2', 'u3']);
+    expect(s.membershipCount).toBe(2);
   });
 });

@@ -63,7 +63,11 @@ function properties(o: DeltaObject): Record<string, unknown> {
 export class OrgState {
   readonly users = new Map<string, GraphUser>();
   readonly groups = new Map<string, GraphGroup>();
-  readonly members = new Map<string, Set<string>>();
+  /**
+   * Group id to member ids: an array, or a set while a round adds to or removes from the
+   * group's members (`seal` turns it back; an array takes about half the memory of a set).
+   */
+  readonly members = new Map<string, string[] | Set<string>>();
 
   /**
    * Applies a user from `/users/delta`. Graph may send only the properties that changed, and
@@ -93,9 +97,11 @@ export class OrgState {
     this.groups.set(o.id, group);
     const refs = o['members@delta'];
     if (!refs?.length) return;
-    let set = this.members.get(o.id);
-    if (!set) {
-      set = new Set();
+    const current = this.members.get(o.id);
+    let set: Set<string>;
+    if (current instanceof Set) set = current;
+    else {
+      set = new Set(current);
       this.members.set(o.id, set);
     }
     for (const ref of refs) {
@@ -105,9 +111,20 @@ export class OrgState {
     }
   }
 
-  /** Sets a group's members as stored (ids of users and groups). */
+  /** Sets a group's members as stored (ids of users and groups, each once). */
   setMembers(groupId: string, ids: string[]): void {
-    this.members.set(groupId, new Set(ids.map(id => this.intern(id))));
+    this.members.set(
+      groupId,
+      ids.map(id => this.intern(id)),
+    );
+  }
+
+  /** Turns the member sets of these groups (default: all) into arrays, once they are complete. */
+  seal(groupIds: Iterable<string> = this.members.keys()): void {
+    for (const id of groupIds) {
+      const members = this.members.get(id);
+      if (members instanceof Set) this.members.set(id, [...members]);
+    }
   }
 
   /** A group's member ids. */
@@ -126,7 +143,8 @@ export class OrgState {
   /** Direct memberships, all groups together. */
   get membershipCount(): number {
     let n = 0;
-    for (const set of this.members.values()) n += set.size;
+    for (const members of this.members.values())
+      n += members instanceof Set ? members.size : members.length;
     return n;
   }
 
@@ -140,8 +158,8 @@ export class OrgState {
       groups: strip(this.groups),
       members: Object.fromEntries(
         [...this.members]
-          .filter(([, set]) => set.size > 0)
-          .map(([gid, set]) => [gid, [...set]]),
+          .map(([gid, members]): [string, string[]] => [gid, [...members]])
+          .filter(([, ids]) => ids.length > 0),
       ),
     };
   }
@@ -153,7 +171,7 @@ export class OrgState {
     for (const [id, g] of Object.entries(json.groups))
       state.groups.set(id, { ...g, id } as GraphGroup);
     for (const [gid, ids] of Object.entries(json.members))
-      state.members.set(gid, new Set(ids));
+      state.members.set(gid, ids);
     return state;
   }
 }

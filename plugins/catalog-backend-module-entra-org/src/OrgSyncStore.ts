@@ -178,6 +178,7 @@ export class OrgSyncStore {
       for (const [id, name] of chunk.n ?? []) names[id] = name;
       for (const [ref, hash] of chunk.h ?? []) hashes[ref] = hash;
     }
+    state.seal(); // groups a journal changed
     return {
       source: row.source,
       links: { users: row.users_delta_link, groups: row.groups_delta_link },

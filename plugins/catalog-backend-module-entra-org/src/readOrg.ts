@@ -70,7 +70,7 @@ export function toEntities(
   for (const u of snapshot.users) state.users.set(u.id, u);
   for (const g of snapshot.groups) state.groups.set(g.id, g);
   for (const [gid, ids] of snapshot.members)
-    state.members.set(gid, new Set(ids));
+    state.members.set(gid, [...new Set(ids)]);
   return renderEntities(state, { providerId, tenantId: snapshot.tenantId })
     .entities;
 }
