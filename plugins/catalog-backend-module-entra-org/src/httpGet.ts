@@ -34,8 +34,8 @@ export function httpGet(
   return new Promise((resolve, reject) => {
     const req = transport.get(target, { headers }, res => {
       const status = res.statusCode ?? 0;
-      // An error before the body is read (or after it is discarded) is not the process's
-      // end: the body, when read, fails with it.
+      // An error before the body is read (or after it is discarded) must not end the
+      // process: reading the body then fails, as the response closes incomplete.
       res.on('error', () => {});
       let read: Promise<Buffer> | undefined;
       const body = () => {

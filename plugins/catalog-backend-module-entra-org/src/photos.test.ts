@@ -164,11 +164,23 @@ describe('profile photos', () => {
       ]),
     );
 
-    // A week on, every photo is fetched again (Graph does not report a new photo).
+    // A week on, every photo is fetched again (Graph does not report a new photo): a photo
+    // that changed meanwhile reaches the catalog although Graph's delta shows no change.
+    const lee = h.tenant.listUsers().find(u => u.displayName === 'Lee Gu')!;
+    h.tenant.setUserPhoto(lee.id, {
+      contentType: 'image/png',
+      data: placeholderPhoto(lee.id, 48, 3).toString('base64'),
+    });
     photoRequests = [];
     clock += 8 * 24 * 3600_000;
     await second.provider.read();
     expect(photoRequests).toHaveLength(20);
+    expect(picture(second.catalog.entities.values(), 'lee.gu')).toBe(
+      `data:image/png;base64,${placeholderPhoto(lee.id, 48, 3).toString(
+        'base64',
+      )}`,
+    );
+    expect(second.catalog.lastDelta().added).toEqual(['user:default/lee.gu']);
   });
 
   it('fetch at most maxPerRound a round, and the rest in the next rounds', async () => {
